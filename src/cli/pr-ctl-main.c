@@ -1,0 +1,6 @@
+/* work in progress */
+int
+main(void)
+{
+	return 0;
+}

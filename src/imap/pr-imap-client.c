@@ -1,0 +1,2 @@
+/* work in progress */
+#include "pr-imap-client.h"
