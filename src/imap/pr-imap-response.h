@@ -261,6 +261,28 @@ pr_imap_response_dup_flags(const PrImapResponse *self);
 gchar **
 pr_imap_response_dup_enabled(const PrImapResponse *self);
 
+/* "* ID (...)" (RFC 2971): field name (lower-cased) -> value (NULL for NIL), both UTF-8.
+ * "* ID NIL" gives an empty table. */
+GHashTable *
+pr_imap_response_parse_id(const PrImapResponse *self, GError **error);
+
+typedef struct {
+	gchar *prefix;     /* UTF-8: modified UTF-7 decoded, or raw under UTF8=ACCEPT */
+	gchar *raw_prefix; /* exactly as the server sent it */
+	gchar delimiter;   /* 0 when NIL */
+} PrImapNamespace;
+
+typedef struct {
+	GPtrArray *personal, *other, *shared; /* of PrImapNamespace; empty when NIL */
+} PrImapNamespaces;
+
+void
+pr_imap_namespaces_free(PrImapNamespaces *namespaces);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrImapNamespaces, pr_imap_namespaces_free)
+/* "* NAMESPACE personal other shared" (RFC 2342). */
+PrImapNamespaces *
+pr_imap_response_parse_namespace(const PrImapResponse *self, gboolean utf8, GError **error);
+
 /* A one-line debug rendering (literal contents abbreviated). */
 gchar *
 pr_imap_response_to_string(const PrImapResponse *self);

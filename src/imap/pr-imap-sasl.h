@@ -62,4 +62,9 @@ pr_imap_sasl_step(PrImapSasl *self, GBytes *challenge, GError **error);
 gboolean
 pr_imap_sasl_is_complete(PrImapSasl *self);
 
+/* Tests only: use @nonce as the SCRAM client nonce instead of a random one, so published
+ * test vectors can be replayed. Call before the first step. Never use it in the service. */
+void
+pr_imap_sasl_set_nonce_for_testing(PrImapSasl *self, const gchar *nonce);
+
 G_END_DECLS
