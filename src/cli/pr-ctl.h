@@ -6,27 +6,234 @@
 
 #include <gio/gio.h>
 
+#include "pr-dbus-generated.h"
+
 G_BEGIN_DECLS
 
 /* Exit codes of postroomctl. */
-#define PR_CTL_EXIT_OK	    0
-#define PR_CTL_EXIT_FAILED  1 /* the request failed; stderr names the error */
-#define PR_CTL_EXIT_USAGE   2 /* bad command line */
+#define PR_CTL_EXIT_OK		0
+#define PR_CTL_EXIT_FAILED	1   /* the request failed; stderr names the error */
+#define PR_CTL_EXIT_USAGE	2   /* bad command line */
+#define PR_CTL_EXIT_INTERRUPTED 130 /* Ctrl-C while waiting for an operation */
+
+#define PR_CTL_BUS_NAME	     "org.postroom.Postroom1"
+#define PR_CTL_MANAGER_PATH  "/org/postroom/Postroom1"
+#define PR_CTL_SERVICES_PATH "/org/postroom/Postroom1/services/"
+#define PR_CTL_ERROR_PREFIX  "org.postroom.Postroom1.Error."
+#define PR_CTL_ADDRESS_ENV   "POSTROOM_BUS_ADDRESS"
 
 /* One sub-command: argv[0] is the sub-command's name. Returns an exit code. */
 typedef gint (*PrCtlCommandFunc)(gint argc, gchar **argv);
 
 gint
 pr_ctl_probe(gint argc, gchar **argv);
+gint
+pr_ctl_probe_command(gint argc, gchar **argv);
+gint
+pr_ctl_services(gint argc, gchar **argv);
+gint
+pr_ctl_add(gint argc, gchar **argv);
+gint
+pr_ctl_remove(gint argc, gchar **argv);
+gint
+pr_ctl_settings(gint argc, gchar **argv);
+gint
+pr_ctl_set(gint argc, gchar **argv);
+gint
+pr_ctl_password(gint argc, gchar **argv);
+gint
+pr_ctl_connect(gint argc, gchar **argv);
+gint
+pr_ctl_disconnect(gint argc, gchar **argv);
+gint
+pr_ctl_sync(gint argc, gchar **argv);
+gint
+pr_ctl_status(gint argc, gchar **argv);
+gint
+pr_ctl_folders(gint argc, gchar **argv);
+gint
+pr_ctl_messages(gint argc, gchar **argv);
+gint
+pr_ctl_show(gint argc, gchar **argv);
+gint
+pr_ctl_fetch(gint argc, gchar **argv);
+gint
+pr_ctl_watch(gint argc, gchar **argv);
+
+/* ---- output (pr-ctl-output.c) ---- */
 
 /* Prints "postroomctl: NAME: message" for @error (NAME from the contract). */
 void
 pr_ctl_print_error(const GError *error);
+/* The error's short name ("LoginFailed"; the contract prefix stripped from D-Bus names). */
+gchar *
+pr_ctl_error_get_name(const GError *error);
+/* Whether @error is the contract error @name ("NotDownloaded"), local or remote. */
+gboolean
+pr_ctl_error_has_name(const GError *error, const gchar *name);
 /* Reads one line from standard input (a password), without its line end. */
 gchar *
 pr_ctl_read_secret_stdin(GError **error);
+/* Asks for a secret on the terminal (standard input) without echo. */
+gchar *
+pr_ctl_read_secret_terminal(const gchar *prompt, GError **error);
+/* Overwrites and frees a secret. */
+void
+pr_ctl_secret_free(gchar *secret);
+typedef gchar PrCtlSecret;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrCtlSecret, pr_ctl_secret_free)
 /* Writes @dict (a{sv} of strings, booleans, integers and string arrays) as JSON. */
 void
 pr_ctl_print_json(GVariant *dict, GString *out);
+/* Prints @dict (floating references are sunk) as one JSON document on a line of stdout. */
+void
+pr_ctl_json_output(GVariant *dict);
+/* "FoldersDone" -> "folders-done", for JSON keys of D-Bus property names. */
+gchar *
+pr_ctl_dashed_name(const gchar *camel);
+/* Replaces control characters of server-provided text so it cannot drive the terminal. */
+gchar *
+pr_ctl_sanitize(const gchar *text);
+/* @text cut to @max characters with an ellipsis; sanitized. */
+gchar *
+pr_ctl_ellipsize(const gchar *text, guint max);
+/* Local time as "2026-01-31 12:34", or "never" for 0. */
+gchar *
+pr_ctl_format_time(gint64 unix_time);
+/* A settings or info value for people: strings as is, booleans yes/no, arrays joined. */
+gchar *
+pr_ctl_format_value(GVariant *value);
+/* The terminal's width in columns, 80 when stdout is no terminal. */
+guint
+pr_ctl_terminal_width(void);
+
+/* A text table: columns padded to their widest cell, the last one not padded. */
+typedef struct _PrCtlTable PrCtlTable;
+PrCtlTable *
+pr_ctl_table_new(const gchar *const *headers);
+void
+pr_ctl_table_free(PrCtlTable *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrCtlTable, pr_ctl_table_free)
+void
+pr_ctl_table_set_align_right(PrCtlTable *self, guint column);
+/* Cells longer than @max characters are cut with an ellipsis. */
+void
+pr_ctl_table_set_max_width(PrCtlTable *self, guint column, guint max);
+/* Takes one cell per column (copied and sanitized). */
+void
+pr_ctl_table_add_row(PrCtlTable *self, const gchar *const *cells);
+guint
+pr_ctl_table_get_n_rows(PrCtlTable *self);
+void
+pr_ctl_table_print(PrCtlTable *self);
+
+/* ---- options and the bus (pr-ctl-client.c) ---- */
+
+typedef enum {
+	PR_CTL_OPTION_NONE = 0,
+	PR_CTL_OPTION_SERVICE = 1 << 0, /* --service ID */
+	PR_CTL_OPTION_JSON = 1 << 1,	/* --json */
+	PR_CTL_OPTION_NO_WAIT = 1 << 2, /* --no-wait */
+	PR_CTL_OPTION_BUS = 1 << 3,	/* --address ADDR */
+} PrCtlOptionFlags;
+
+/* The options every command shares; set by pr_ctl_options_parse(). */
+typedef struct {
+	gchar *command; /* "sync", for messages */
+	gchar *address;
+	gchar *service;
+	gboolean json;
+	gboolean no_wait;
+} PrCtlOptions;
+
+void
+pr_ctl_options_clear(PrCtlOptions *opts);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PrCtlOptions, pr_ctl_options_clear)
+
+/* Parses the command's own @entries plus the common options of @flags; on a usage error it
+ * prints it and returns FALSE. @parameter_string is e.g. "FOLDER". */
+gboolean
+pr_ctl_options_parse(PrCtlOptions *opts,
+		     PrCtlOptionFlags flags,
+		     const GOptionEntry *entries,
+		     const gchar *parameter_string,
+		     const gchar *summary,
+		     gint *argc,
+		     gchar ***argv);
+/* Prints "postroomctl COMMAND: message" and returns PR_CTL_EXIT_USAGE. */
+gint
+pr_ctl_usage_error(const PrCtlOptions *opts, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
+/* Prints @error and returns the exit code for it: usage errors (G_OPTION_ERROR) 2, an
+ * interrupted wait (G_IO_ERROR_CANCELLED) 130, anything else 1. */
+gint
+pr_ctl_fail(const PrCtlOptions *opts, const GError *error);
+/* Parses a message id (a non-zero decimal number). */
+gboolean
+pr_ctl_parse_message_id(const gchar *text, guint64 *id, GError **error);
+
+/* A connection to postroomd. */
+typedef struct {
+	GDBusConnection *connection;
+	GDBusObjectManager *object_manager;
+} PrCtlClient;
+
+/* Connects to --address, $POSTROOM_BUS_ADDRESS or the session bus; fails with "Postroom is
+ * not running on this bus" when nobody owns the name (after trying D-Bus activation). */
+PrCtlClient *
+pr_ctl_client_new(const PrCtlOptions *opts, GError **error);
+void
+pr_ctl_client_free(PrCtlClient *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrCtlClient, pr_ctl_client_free)
+PrDBusManager *
+pr_ctl_client_get_manager(PrCtlClient *self, GError **error);
+/* Every service, sorted by Id; transfer full. */
+GList *
+pr_ctl_client_list_services(PrCtlClient *self);
+/* The service --service names, or the only one; G_OPTION_ERROR when it is ambiguous. */
+PrDBusImap4Service *
+pr_ctl_client_get_service(PrCtlClient *self, const PrCtlOptions *opts, GError **error);
+/* "/org/postroom/Postroom1/services/ID" for a valid ID, else a G_OPTION_ERROR. */
+gchar *
+pr_ctl_service_path_from_id(const gchar *id, GError **error);
+/* The ID of a service object path, or the path itself when it is none. */
+const gchar *
+pr_ctl_service_id_from_path(const gchar *path);
+/* org.freedesktop.DBus.Properties.GetAll of @iface at @path: a{sv}. */
+GVariant *
+pr_ctl_client_get_all_properties(PrCtlClient *self,
+				 const gchar *path,
+				 const gchar *iface,
+				 GError **error);
+
+/* ---- operations (pr-ctl-operation.c) ---- */
+
+/* Waits for the operation at @path showing its progress (unless --json); returns its final
+ * properties (a{sv}) in @props, also when it failed. FALSE with the operation's error if it
+ * failed, or G_IO_ERROR_CANCELLED when Ctrl-C cancelled it. */
+gboolean
+pr_ctl_operation_wait(PrCtlClient *client,
+		      const PrCtlOptions *opts,
+		      const gchar *path,
+		      GVariant **props,
+		      GError **error);
+/* Operation properties as a JSON-friendly a{sv}: dashed keys, "success", "error" and
+ * "error-message" split out of Error. */
+GVariant *
+pr_ctl_operation_props_to_json(const gchar *path, GVariant *props);
+/* Prints the text summary of a succeeded operation. */
+typedef void (*PrCtlResultFunc)(GVariant *props);
+/* --no-wait: prints @path; else waits, prints the result (JSON or @func) and returns the
+ * exit code. */
+gint
+pr_ctl_operation_run(PrCtlClient *client,
+		     const PrCtlOptions *opts,
+		     const gchar *path,
+		     PrCtlResultFunc func);
+/* "Syncing INBOX  [####----]  42%  840/2000 messages  12.3 MB", at most @width columns. */
+gchar *
+pr_ctl_progress_format_bar(GVariant *progress, guint width);
+/* "syncing-inbox INBOX 840/2000 messages", for logs. */
+gchar *
+pr_ctl_progress_format_plain(GVariant *progress);
 
 G_END_DECLS

@@ -169,7 +169,10 @@ pr_imap_command_add_atom(PrImapCommand *self, const gchar *token)
 {
 	g_return_if_fail(PR_IS_IMAP_COMMAND(self));
 	g_return_if_fail(token != NULL);
-	pr_imap_command_add_arg(self, PR_IMAP_ARG_RAW, pr_imap_command_copy_bytes(token, strlen(token)));
+	/* a line break here would let the token inject a second command */
+	g_return_if_fail(strpbrk(token, "\r\n") == NULL);
+	pr_imap_command_add_arg(
+		self, PR_IMAP_ARG_RAW, pr_imap_command_copy_bytes(token, strlen(token)));
 }
 
 void
@@ -203,9 +206,10 @@ pr_imap_command_add_string(PrImapCommand *self, const gchar *str, gssize len)
 
 	if (str == NULL)
 		str = "";
-	pr_imap_command_add_arg(self,
-				PR_IMAP_ARG_STRING,
-				pr_imap_command_copy_bytes(str, len < 0 ? strlen(str) : (gsize)len));
+	pr_imap_command_add_arg(
+		self,
+		PR_IMAP_ARG_STRING,
+		pr_imap_command_copy_bytes(str, len < 0 ? strlen(str) : (gsize)len));
 }
 
 gboolean
@@ -233,7 +237,8 @@ pr_imap_command_add_mailbox(PrImapCommand *self, const gchar *utf8_name, GError 
 			    len);
 		return FALSE;
 	}
-	pr_imap_command_add_arg(self, PR_IMAP_ARG_MAILBOX, pr_imap_command_copy_bytes(utf8_name, len));
+	pr_imap_command_add_arg(
+		self, PR_IMAP_ARG_MAILBOX, pr_imap_command_copy_bytes(utf8_name, len));
 	return TRUE;
 }
 
@@ -336,9 +341,9 @@ pr_imap_writer_cut(PrImapWriter *w)
 static void
 pr_imap_writer_literal(PrImapWriter *w, const gchar *data, gsize len)
 {
-	gboolean sync = w->cmd->literal_mode == PR_IMAP_LITERAL_SYNC ||
-			(w->cmd->literal_mode == PR_IMAP_LITERAL_MINUS &&
-			 len > PR_IMAP_LITERAL_MINUS_MAX);
+	gboolean sync =
+		w->cmd->literal_mode == PR_IMAP_LITERAL_SYNC ||
+		(w->cmd->literal_mode == PR_IMAP_LITERAL_MINUS && len > PR_IMAP_LITERAL_MINUS_MAX);
 	g_autofree gchar *header = NULL;
 
 	if (w->log) {
@@ -441,7 +446,7 @@ pr_imap_writer_run(PrImapWriter *w, const gchar *tag)
 GPtrArray *
 pr_imap_command_serialize(PrImapCommand *self, const gchar *tag)
 {
-	PrImapWriter w = {.cmd = self, .log = FALSE};
+	PrImapWriter w = { .cmd = self, .log = FALSE };
 
 	g_return_val_if_fail(PR_IS_IMAP_COMMAND(self), NULL);
 	g_return_val_if_fail(tag != NULL, NULL);
@@ -457,13 +462,18 @@ pr_imap_command_serialize(PrImapCommand *self, const gchar *tag)
 gchar *
 pr_imap_command_to_log_string(PrImapCommand *self, const gchar *tag)
 {
-	PrImapWriter w = {.cmd = self, .log = TRUE};
+	PrImapWriter w = { .cmd = self, .log = TRUE };
 
 	g_return_val_if_fail(PR_IS_IMAP_COMMAND(self), NULL);
 	g_return_val_if_fail(tag != NULL, NULL);
 
 	w.cur = g_byte_array_new();
 	pr_imap_writer_run(&w, tag);
+	/* one log line, whatever a verbatim token held */
+	for (guint i = 0; i < w.cur->len; i++) {
+		if (w.cur->data[i] < 0x20 || w.cur->data[i] == 0x7f)
+			w.cur->data[i] = '?';
+	}
 	g_byte_array_append(w.cur, (const guint8 *)"", 1);
 	return (gchar *)g_byte_array_free(w.cur, FALSE);
 }

@@ -1,2 +1,1671 @@
-/* work in progress */
+/*
+ * Copyright 2026 The Postroom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "PrImap"
+
+#include <string.h>
+
+#include "pr-error.h"
 #include "pr-imap-response.h"
+#include "pr-imap-utf7.h"
+
+/*
+ * Typed decoders over the generic value tree (built in pr-imap-parser.c, which also holds
+ * the accessors). Everything here goes through the public accessors, so a decoder can only
+ * read what the grammar allowed; every string handed out is valid UTF-8.
+ *
+ * Mailbox names (LIST, LSUB, STATUS, NAMESPACE): decoded from modified UTF-7 unless the
+ * session enabled UTF8=ACCEPT. An invalid encoding (e.g. "&AGE") is a ProtocolError for
+ * that entry, never a raw fallback: a raw fallback could collide with the decoded name of
+ * another mailbox. Names are not sanitised for filesystem use ("../../etc" or "/" are
+ * legal IMAP names); the store must treat them as opaque keys.
+ */
+
+#define PR_IMAP_MAX_SET_LEN    (1024 * 1024) /* a UID set from a response code or ESEARCH */
+#define PR_IMAP_RFC2047_MAX    (64 * 1024)   /* longer header text is not decoded */
+#define PR_IMAP_CHARSET_MAX    40
+#define PR_IMAP_BODY_MAX_DEPTH 64
+#define PR_IMAP_PREVIEW	       32
+
+static gboolean
+pr_imap_malformed(GError **error, const gchar *what)
+{
+	g_set_error(error, PR_ERROR, PR_ERROR_PROTOCOL_ERROR, "malformed %s", what);
+	return FALSE;
+}
+
+static const PrImapValue *
+pr_imap_child(const PrImapValue *value, guint idx)
+{
+	if (value == NULL)
+		return NULL;
+	return pr_imap_value_get_child(value, idx);
+}
+
+static gboolean
+pr_imap_is_kind(const PrImapValue *value, PrImapValueKind kind)
+{
+	return value != NULL && pr_imap_value_get_kind(value) == kind;
+}
+
+/* NULL-tolerant forms: decoders walk trees whose shape the server chose */
+static guint
+pr_imap_n(const PrImapValue *value)
+{
+	return value != NULL ? pr_imap_value_get_n_children(value) : 0;
+}
+
+static gboolean
+pr_imap_equal(const PrImapValue *value, const gchar *str)
+{
+	return value != NULL && pr_imap_value_equal_atom(value, str);
+}
+
+/* ATOM, NUMBER or STRING without an embedded NUL; NULL for anything else. */
+static const gchar *
+pr_imap_value_text(const PrImapValue *value, gsize *len)
+{
+	const gchar *s;
+	gsize n = 0;
+
+	if (value == NULL)
+		return NULL;
+	s = pr_imap_value_get_string(value, &n);
+	if (s == NULL || memchr(s, '\0', n) != NULL)
+		return NULL;
+	if (len != NULL)
+		*len = n;
+	return s;
+}
+
+/* Bytes from the server as valid UTF-8 without NUL, CR or LF (those become spaces). */
+static gchar *
+pr_imap_dup_display(const gchar *s, gsize len)
+{
+	gchar *out;
+
+	if (g_utf8_validate(s, (gssize)len, NULL))
+		out = g_strndup(s, len);
+	else
+		out = g_utf8_make_valid(s, (gssize)len);
+	for (gchar *p = out; *p != '\0'; p++) {
+		if (*p == '\r' || *p == '\n')
+			*p = ' ';
+	}
+	return out;
+}
+
+/* An nstring (or astring) for display; NULL for NIL, lists and streamed literals. */
+static gchar *
+pr_imap_value_dup_display(const PrImapValue *value)
+{
+	const gchar *s;
+	gsize len = 0;
+	g_autofree gchar *tmp = NULL;
+
+	if (value == NULL)
+		return NULL;
+	s = pr_imap_value_get_string(value, &len);
+	if (s == NULL)
+		return NULL;
+	if (memchr(s, '\0', len) == NULL)
+		return pr_imap_dup_display(s, len);
+	tmp = g_memdup2(s, len);
+	for (gsize i = 0; i < len; i++) {
+		if (tmp[i] == '\0')
+			tmp[i] = ' ';
+	}
+	return pr_imap_dup_display(tmp, len);
+}
+
+static gboolean
+pr_imap_value_get_u32(const PrImapValue *value, guint32 *out)
+{
+	guint64 n = 0;
+
+	if (!pr_imap_is_kind(value, PR_IMAP_VALUE_NUMBER) || !pr_imap_value_get_number(value, &n) ||
+	    n > G_MAXUINT32)
+		return FALSE;
+	*out = (guint32)n;
+	return TRUE;
+}
+
+static gboolean
+pr_imap_value_get_u64(const PrImapValue *value, guint64 *out)
+{
+	if (!pr_imap_is_kind(value, PR_IMAP_VALUE_NUMBER))
+		return FALSE;
+	return pr_imap_value_get_number(value, out);
+}
+
+static gboolean
+pr_imap_response_is_data(const PrImapResponse *self, const gchar *keyword)
+{
+	return pr_imap_response_get_kind(self) == PR_IMAP_RESPONSE_KIND_UNTAGGED &&
+	       pr_imap_response_get_status(self) == PR_IMAP_STATUS_NONE &&
+	       g_strcmp0(pr_imap_response_get_keyword(self), keyword) == 0;
+}
+
+/*
+ * A sequence set of plain numbers: "1:5,7,9:12", each number 1..2^32-1, no "*", bounded
+ * length. @count gets how many numbers it covers (ranges may be reversed).
+ */
+static gboolean
+pr_imap_uid_set_parse(const gchar *s, gsize len, guint64 *count)
+{
+	gsize i = 0;
+	guint64 total = 0;
+
+	if (len == 0 || len > PR_IMAP_MAX_SET_LEN)
+		return FALSE;
+	while (TRUE) {
+		guint64 range[2] = { 0, 0 };
+		guint n = 0;
+		for (n = 0; n < 2; n++) {
+			gsize digits = 0;
+			for (; i < len && g_ascii_isdigit(s[i]); i++, digits++) {
+				range[n] = range[n] * 10 + (guint)(s[i] - '0');
+				if (range[n] > G_MAXUINT32)
+					return FALSE;
+			}
+			if (digits == 0 || range[n] == 0)
+				return FALSE;
+			if (i < len && s[i] == ':' && n == 0) {
+				i++;
+				continue;
+			}
+			if (n == 0)
+				range[1] = range[0];
+			break;
+		}
+		total += (range[0] > range[1] ? range[0] - range[1] : range[1] - range[0]) + 1;
+		if (i == len)
+			break;
+		if (s[i] != ',')
+			return FALSE;
+		i++;
+	}
+	if (count != NULL)
+		*count = total;
+	return TRUE;
+}
+
+static gchar *
+pr_imap_value_dup_uid_set(const PrImapValue *value, guint64 *count)
+{
+	const gchar *s;
+	gsize len = 0;
+
+	if (pr_imap_is_kind(value, PR_IMAP_VALUE_STRING))
+		return NULL;
+	s = pr_imap_value_text(value, &len);
+	if (s == NULL || !pr_imap_uid_set_parse(s, len, count))
+		return NULL;
+	return g_strndup(s, len);
+}
+
+/* Rendering --------------------------------------------------------------------------- */
+
+static void
+pr_imap_render_quoted(GString *out, const gchar *s, gsize len, gboolean cut)
+{
+	gsize n = cut ? MIN(len, PR_IMAP_PREVIEW) : len;
+
+	g_string_append_c(out, '"');
+	for (gsize i = 0; i < n; i++) {
+		guchar c = (guchar)s[i];
+		if (c == '"' || c == '\\')
+			g_string_append_printf(out, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			g_string_append_printf(out, "\\x%02x", c);
+		else
+			g_string_append_c(out, (gchar)c);
+	}
+	if (n < len)
+		g_string_append(out, "...");
+	g_string_append_c(out, '"');
+}
+
+static void
+pr_imap_render_value(GString *out, const PrImapValue *value)
+{
+	const gchar *s;
+	gsize len = 0;
+
+	switch (pr_imap_value_get_kind(value)) {
+	case PR_IMAP_VALUE_NIL:
+		g_string_append(out, "NIL");
+		break;
+	case PR_IMAP_VALUE_ATOM:
+	case PR_IMAP_VALUE_NUMBER:
+		s = pr_imap_value_get_string(value, &len);
+		g_string_append_len(out, s, (gssize)len);
+		break;
+	case PR_IMAP_VALUE_STRING:
+		s = pr_imap_value_get_string(value, &len);
+		if (pr_imap_value_is_literal(value))
+			g_string_append_printf(out, "{%" G_GSIZE_FORMAT "}", len);
+		pr_imap_render_quoted(out, s, len, pr_imap_value_is_literal(value));
+		break;
+	case PR_IMAP_VALUE_LIST:
+		g_string_append_c(out, '(');
+		for (guint i = 0; i < pr_imap_n(value); i++) {
+			if (i > 0)
+				g_string_append_c(out, ' ');
+			pr_imap_render_value(out, pr_imap_value_get_child(value, i));
+		}
+		g_string_append_c(out, ')');
+		break;
+	case PR_IMAP_VALUE_STREAMED:
+		g_string_append_printf(out,
+				       "{%" G_GUINT64_FORMAT "}<streamed>",
+				       pr_imap_value_get_literal_size(value));
+		break;
+	default:
+		g_string_append(out, "?");
+		break;
+	}
+}
+
+static gchar *
+pr_imap_render_finish(GString *out)
+{
+	g_autofree gchar *str = g_string_free(out, FALSE);
+	if (g_utf8_validate(str, -1, NULL))
+		return g_steal_pointer(&str);
+	return g_utf8_make_valid(str, -1);
+}
+
+gchar *
+pr_imap_value_to_string(const PrImapValue *value)
+{
+	GString *out = g_string_new(NULL);
+
+	g_return_val_if_fail(value != NULL, NULL);
+	pr_imap_render_value(out, value);
+	return pr_imap_render_finish(out);
+}
+
+gchar *
+pr_imap_response_to_string(const PrImapResponse *self)
+{
+	GString *out;
+	const gchar *text;
+	guint32 number = 0;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	out = g_string_new(NULL);
+	switch (pr_imap_response_get_kind(self)) {
+	case PR_IMAP_RESPONSE_KIND_CONTINUATION:
+		g_string_append(out, "+ ");
+		g_string_append(out, pr_imap_response_get_continuation(self));
+		return pr_imap_render_finish(out);
+	case PR_IMAP_RESPONSE_KIND_TAGGED:
+		g_string_append(out, pr_imap_response_get_tag(self));
+		break;
+	default:
+		g_string_append_c(out, '*');
+		break;
+	}
+	if (pr_imap_response_get_number(self, &number))
+		g_string_append_printf(out, " %u", number);
+	g_string_append_printf(out, " %s", pr_imap_response_get_keyword(self));
+	if (pr_imap_response_get_status(self) == PR_IMAP_STATUS_NONE) {
+		const PrImapValue *data = pr_imap_response_get_data(self);
+		for (guint i = 0; i < pr_imap_n(data); i++) {
+			g_string_append_c(out, ' ');
+			pr_imap_render_value(out, pr_imap_value_get_child(data, i));
+		}
+		return pr_imap_render_finish(out);
+	}
+	if (pr_imap_response_get_code(self) != NULL) {
+		const PrImapValue *args = pr_imap_response_get_code_args(self);
+		g_string_append_printf(out, " [%s", pr_imap_response_get_code(self));
+		for (guint i = 0; i < pr_imap_n(args); i++) {
+			g_string_append_c(out, ' ');
+			pr_imap_render_value(out, pr_imap_value_get_child(args, i));
+		}
+		g_string_append_c(out, ']');
+	}
+	text = pr_imap_response_get_text(self);
+	if (text != NULL && text[0] != '\0')
+		g_string_append_printf(out, " %s", text);
+	return pr_imap_render_finish(out);
+}
+
+/* Capabilities, flags, ENABLED ---------------------------------------------------------- */
+
+static gchar **
+pr_imap_dup_atoms(const PrImapValue *list, gboolean upper)
+{
+	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
+
+	for (guint i = 0; i < pr_imap_n(list); i++) {
+		const PrImapValue *child = pr_imap_value_get_child(list, i);
+		const gchar *s;
+		gsize len = 0;
+		if (pr_imap_is_kind(child, PR_IMAP_VALUE_LIST))
+			continue;
+		s = pr_imap_value_text(child, &len);
+		if (s == NULL)
+			continue;
+		if (upper) {
+			g_autofree gchar *up = g_ascii_strup(s, (gssize)len);
+			g_autofree gchar *item = pr_imap_dup_display(up, len);
+			g_strv_builder_add(builder, item);
+		} else {
+			g_autofree gchar *item = pr_imap_dup_display(s, len);
+			g_strv_builder_add(builder, item);
+		}
+	}
+	return g_strv_builder_end(builder);
+}
+
+gchar **
+pr_imap_response_dup_capabilities(const PrImapResponse *self)
+{
+	g_return_val_if_fail(self != NULL, NULL);
+	if (pr_imap_response_is_data(self, "CAPABILITY"))
+		return pr_imap_dup_atoms(pr_imap_response_get_data(self), TRUE);
+	if (g_strcmp0(pr_imap_response_get_code(self), "CAPABILITY") == 0)
+		return pr_imap_dup_atoms(pr_imap_response_get_code_args(self), TRUE);
+	return NULL;
+}
+
+gchar **
+pr_imap_response_dup_flags(const PrImapResponse *self)
+{
+	const PrImapValue *list = NULL;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	if (pr_imap_response_is_data(self, "FLAGS"))
+		list = pr_imap_child(pr_imap_response_get_data(self), 0);
+	else if (g_strcmp0(pr_imap_response_get_code(self), "PERMANENTFLAGS") == 0)
+		list = pr_imap_child(pr_imap_response_get_code_args(self), 0);
+	if (!pr_imap_is_kind(list, PR_IMAP_VALUE_LIST))
+		return NULL;
+	return pr_imap_dup_atoms(list, FALSE);
+}
+
+gchar **
+pr_imap_response_dup_enabled(const PrImapResponse *self)
+{
+	g_return_val_if_fail(self != NULL, NULL);
+	if (!pr_imap_response_is_data(self, "ENABLED"))
+		return NULL;
+	return pr_imap_dup_atoms(pr_imap_response_get_data(self), TRUE);
+}
+
+/* Response codes ------------------------------------------------------------------------ */
+
+gboolean
+pr_imap_response_get_code_number(const PrImapResponse *self, const gchar *code, guint64 *value)
+{
+	const gchar *have;
+
+	g_return_val_if_fail(self != NULL, FALSE);
+	g_return_val_if_fail(code != NULL, FALSE);
+	have = pr_imap_response_get_code(self);
+	if (have == NULL || g_ascii_strcasecmp(have, code) != 0)
+		return FALSE;
+	return pr_imap_value_get_u64(pr_imap_child(pr_imap_response_get_code_args(self), 0), value);
+}
+
+gboolean
+pr_imap_response_parse_appenduid(const PrImapResponse *self,
+				 guint32 *uidvalidity,
+				 gchar **uids,
+				 GError **error)
+{
+	const PrImapValue *args;
+	guint32 validity = 0;
+	g_autofree gchar *set = NULL;
+
+	g_return_val_if_fail(self != NULL, FALSE);
+	if (g_strcmp0(pr_imap_response_get_code(self), "APPENDUID") != 0)
+		return pr_imap_malformed(error, "APPENDUID: no such response code");
+	args = pr_imap_response_get_code_args(self);
+	if (pr_imap_n(args) != 2 || !pr_imap_value_get_u32(pr_imap_child(args, 0), &validity))
+		return pr_imap_malformed(error, "APPENDUID");
+	set = pr_imap_value_dup_uid_set(pr_imap_child(args, 1), NULL);
+	if (set == NULL)
+		return pr_imap_malformed(error, "APPENDUID UID set");
+	if (uidvalidity != NULL)
+		*uidvalidity = validity;
+	if (uids != NULL)
+		*uids = g_steal_pointer(&set);
+	return TRUE;
+}
+
+gboolean
+pr_imap_response_parse_copyuid(const PrImapResponse *self,
+			       guint32 *uidvalidity,
+			       gchar **source,
+			       gchar **dest,
+			       GError **error)
+{
+	const PrImapValue *args;
+	guint32 validity = 0;
+	guint64 n_src = 0;
+	guint64 n_dst = 0;
+	g_autofree gchar *src = NULL;
+	g_autofree gchar *dst = NULL;
+
+	g_return_val_if_fail(self != NULL, FALSE);
+	if (g_strcmp0(pr_imap_response_get_code(self), "COPYUID") != 0)
+		return pr_imap_malformed(error, "COPYUID: no such response code");
+	args = pr_imap_response_get_code_args(self);
+	if (pr_imap_n(args) != 3 || !pr_imap_value_get_u32(pr_imap_child(args, 0), &validity))
+		return pr_imap_malformed(error, "COPYUID");
+	src = pr_imap_value_dup_uid_set(pr_imap_child(args, 1), &n_src);
+	dst = pr_imap_value_dup_uid_set(pr_imap_child(args, 2), &n_dst);
+	if (src == NULL || dst == NULL)
+		return pr_imap_malformed(error, "COPYUID UID set");
+	/* RFC 4315: the sets map one to one; a mismatch cannot be applied safely */
+	if (n_src != n_dst)
+		return pr_imap_malformed(error, "COPYUID: the UID sets differ in size");
+	if (uidvalidity != NULL)
+		*uidvalidity = validity;
+	if (source != NULL)
+		*source = g_steal_pointer(&src);
+	if (dest != NULL)
+		*dest = g_steal_pointer(&dst);
+	return TRUE;
+}
+
+/* Mailbox names ------------------------------------------------------------------------- */
+
+static gboolean
+pr_imap_decode_mailbox(const PrImapValue *value,
+		       gboolean utf8,
+		       gchar **name,
+		       gchar **raw_name,
+		       GError **error)
+{
+	const gchar *raw;
+	gsize len = 0;
+	g_autofree gchar *decoded = NULL;
+
+	raw = pr_imap_value_text(value, &len);
+	if (raw == NULL)
+		return pr_imap_malformed(error, "mailbox name");
+	if (utf8) {
+		if (!g_utf8_validate(raw, (gssize)len, NULL))
+			return pr_imap_malformed(error, "mailbox name: not UTF-8");
+		decoded = g_strndup(raw, len);
+	} else {
+		decoded = pr_imap_utf7_decode(raw, (gssize)len, error);
+		if (decoded == NULL) {
+			g_prefix_error(error, "mailbox name: ");
+			return FALSE;
+		}
+	}
+	/* INBOX is case-insensitive (RFC 3501 5.1) */
+	if (g_ascii_strcasecmp(decoded, "INBOX") == 0) {
+		g_free(decoded);
+		decoded = g_strdup("INBOX");
+	}
+	if (name != NULL)
+		*name = g_steal_pointer(&decoded);
+	if (raw_name != NULL)
+		*raw_name = g_strndup(raw, len);
+	return TRUE;
+}
+
+static gboolean
+pr_imap_value_get_delimiter(const PrImapValue *value, gchar *delimiter)
+{
+	const gchar *s;
+	gsize len = 0;
+
+	if (pr_imap_is_kind(value, PR_IMAP_VALUE_NIL)) {
+		*delimiter = '\0';
+		return TRUE;
+	}
+	if (!pr_imap_is_kind(value, PR_IMAP_VALUE_STRING) &&
+	    !pr_imap_is_kind(value, PR_IMAP_VALUE_ATOM))
+		return FALSE;
+	s = pr_imap_value_text(value, &len);
+	if (s == NULL || len != 1 || (guchar)s[0] >= 0x80)
+		return FALSE;
+	*delimiter = s[0];
+	return TRUE;
+}
+
+void
+pr_imap_list_entry_free(PrImapListEntry *entry)
+{
+	if (entry == NULL)
+		return;
+	g_strfreev(entry->attributes);
+	g_free(entry->name);
+	g_free(entry->raw_name);
+	g_free(entry->special_use);
+	g_free(entry->child_info);
+	g_free(entry->old_name);
+	g_free(entry);
+}
+
+static const gchar *
+pr_imap_special_use(const gchar *attribute)
+{
+	static const gchar *const names[] = {
+		"\\All",  "\\Archive", "\\Drafts", "\\Flagged",
+		"\\Junk", "\\Sent",    "\\Trash",  "\\Important",
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(names); i++) {
+		if (g_ascii_strcasecmp(attribute, names[i]) == 0)
+			return names[i];
+	}
+	return NULL;
+}
+
+/* LIST-EXTENDED items: ("CHILDINFO" ("SUBSCRIBED") "OLDNAME" ("old")) */
+static gboolean
+pr_imap_list_extended(PrImapListEntry *entry, const PrImapValue *ext, gboolean utf8, GError **error)
+{
+	guint n = pr_imap_n(ext);
+
+	if (!pr_imap_is_kind(ext, PR_IMAP_VALUE_LIST) || n % 2 != 0)
+		return pr_imap_malformed(error, "LIST extended data");
+	for (guint i = 0; i < n; i += 2) {
+		const PrImapValue *tag = pr_imap_value_get_child(ext, i);
+		const PrImapValue *val = pr_imap_value_get_child(ext, i + 1);
+		if (pr_imap_equal(tag, "CHILDINFO")) {
+			g_auto(GStrv) items = pr_imap_dup_atoms(val, TRUE);
+			if (!pr_imap_is_kind(val, PR_IMAP_VALUE_LIST))
+				return pr_imap_malformed(error, "LIST CHILDINFO");
+			g_free(entry->child_info);
+			entry->child_info = g_strjoinv(" ", items);
+		} else if (pr_imap_equal(tag, "OLDNAME")) {
+			g_free(entry->old_name);
+			entry->old_name = NULL;
+			if (!pr_imap_decode_mailbox(
+				    pr_imap_child(val, 0), utf8, &entry->old_name, NULL, error))
+				return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+PrImapListEntry *
+pr_imap_response_parse_list(const PrImapResponse *self, gboolean utf8, GError **error)
+{
+	const PrImapValue *data;
+	const PrImapValue *attrs;
+	g_autoptr(PrImapListEntry) entry = NULL;
+	guint n;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	if (!pr_imap_response_is_data(self, "LIST") && !pr_imap_response_is_data(self, "LSUB")) {
+		pr_imap_malformed(error, "LIST: not a LIST or LSUB response");
+		return NULL;
+	}
+	data = pr_imap_response_get_data(self);
+	n = pr_imap_n(data);
+	attrs = pr_imap_child(data, 0);
+	if ((n != 3 && n != 4) || !pr_imap_is_kind(attrs, PR_IMAP_VALUE_LIST)) {
+		pr_imap_malformed(error, "LIST response");
+		return NULL;
+	}
+	entry = g_new0(PrImapListEntry, 1);
+	entry->attributes = pr_imap_dup_atoms(attrs, FALSE);
+	for (guint i = 0; entry->attributes[i] != NULL; i++) {
+		const gchar *use = pr_imap_special_use(entry->attributes[i]);
+		if (use != NULL) {
+			entry->special_use = g_strdup(use);
+			break;
+		}
+	}
+	if (!pr_imap_value_get_delimiter(pr_imap_child(data, 1), &entry->delimiter)) {
+		pr_imap_malformed(error, "LIST hierarchy delimiter");
+		return NULL;
+	}
+	if (!pr_imap_decode_mailbox(
+		    pr_imap_child(data, 2), utf8, &entry->name, &entry->raw_name, error))
+		return NULL;
+	if (n == 4 && !pr_imap_list_extended(entry, pr_imap_child(data, 3), utf8, error))
+		return NULL;
+	return g_steal_pointer(&entry);
+}
+
+void
+pr_imap_status_info_free(PrImapStatusInfo *info)
+{
+	if (info == NULL)
+		return;
+	g_free(info->name);
+	g_free(info);
+}
+
+PrImapStatusInfo *
+pr_imap_response_parse_status(const PrImapResponse *self, gboolean utf8, GError **error)
+{
+	const PrImapValue *data;
+	const PrImapValue *items;
+	g_autoptr(PrImapStatusInfo) info = NULL;
+	guint n;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	if (!pr_imap_response_is_data(self, "STATUS")) {
+		pr_imap_malformed(error, "STATUS: not a STATUS response");
+		return NULL;
+	}
+	data = pr_imap_response_get_data(self);
+	items = pr_imap_child(data, 1);
+	n = pr_imap_n(items);
+	if (pr_imap_n(data) != 2 || !pr_imap_is_kind(items, PR_IMAP_VALUE_LIST) || n % 2 != 0) {
+		pr_imap_malformed(error, "STATUS response");
+		return NULL;
+	}
+	info = g_new0(PrImapStatusInfo, 1);
+	if (!pr_imap_decode_mailbox(pr_imap_child(data, 0), utf8, &info->name, NULL, error))
+		return NULL;
+	for (guint i = 0; i < n; i += 2) {
+		const PrImapValue *key = pr_imap_value_get_child(items, i);
+		const PrImapValue *val = pr_imap_value_get_child(items, i + 1);
+		gboolean ok = TRUE;
+		if (pr_imap_equal(key, "MESSAGES"))
+			ok = info->has_messages = pr_imap_value_get_u32(val, &info->messages);
+		else if (pr_imap_equal(key, "RECENT"))
+			ok = info->has_recent = pr_imap_value_get_u32(val, &info->recent);
+		else if (pr_imap_equal(key, "UIDNEXT"))
+			ok = info->has_uidnext = pr_imap_value_get_u32(val, &info->uidnext);
+		else if (pr_imap_equal(key, "UIDVALIDITY"))
+			ok = info->has_uidvalidity = pr_imap_value_get_u32(val, &info->uidvalidity);
+		else if (pr_imap_equal(key, "UNSEEN"))
+			ok = info->has_unseen = pr_imap_value_get_u32(val, &info->unseen);
+		else if (pr_imap_equal(key, "HIGHESTMODSEQ"))
+			ok = info->has_highestmodseq =
+				pr_imap_value_get_u64(val, &info->highestmodseq);
+		else if (pr_imap_equal(key, "SIZE"))
+			ok = info->has_size = pr_imap_value_get_u64(val, &info->size);
+		if (!ok) {
+			pr_imap_malformed(error, "STATUS item");
+			return NULL;
+		}
+	}
+	return g_steal_pointer(&info);
+}
+
+/* NAMESPACE and ID ---------------------------------------------------------------------- */
+
+static void
+pr_imap_namespace_free(PrImapNamespace *ns)
+{
+	g_free(ns->prefix);
+	g_free(ns->raw_prefix);
+	g_free(ns);
+}
+
+void
+pr_imap_namespaces_free(PrImapNamespaces *namespaces)
+{
+	if (namespaces == NULL)
+		return;
+	g_clear_pointer(&namespaces->personal, g_ptr_array_unref);
+	g_clear_pointer(&namespaces->other, g_ptr_array_unref);
+	g_clear_pointer(&namespaces->shared, g_ptr_array_unref);
+	g_free(namespaces);
+}
+
+static GPtrArray *
+pr_imap_parse_namespace_list(const PrImapValue *value, gboolean utf8, GError **error)
+{
+	g_autoptr(GPtrArray) array =
+		g_ptr_array_new_with_free_func((GDestroyNotify)pr_imap_namespace_free);
+
+	if (pr_imap_is_kind(value, PR_IMAP_VALUE_NIL))
+		return g_steal_pointer(&array);
+	if (!pr_imap_is_kind(value, PR_IMAP_VALUE_LIST)) {
+		pr_imap_malformed(error, "NAMESPACE");
+		return NULL;
+	}
+	for (guint i = 0; i < pr_imap_n(value); i++) {
+		const PrImapValue *desc = pr_imap_value_get_child(value, i);
+		PrImapNamespace *ns;
+		if (!pr_imap_is_kind(desc, PR_IMAP_VALUE_LIST) || pr_imap_n(desc) < 2) {
+			pr_imap_malformed(error, "NAMESPACE descriptor");
+			return NULL;
+		}
+		ns = g_new0(PrImapNamespace, 1);
+		g_ptr_array_add(array, ns);
+		if (!pr_imap_decode_mailbox(
+			    pr_imap_child(desc, 0), utf8, &ns->prefix, &ns->raw_prefix, error))
+			return NULL;
+		if (!pr_imap_value_get_delimiter(pr_imap_child(desc, 1), &ns->delimiter)) {
+			pr_imap_malformed(error, "NAMESPACE delimiter");
+			return NULL;
+		}
+	}
+	return g_steal_pointer(&array);
+}
+
+PrImapNamespaces *
+pr_imap_response_parse_namespace(const PrImapResponse *self, gboolean utf8, GError **error)
+{
+	const PrImapValue *data;
+	g_autoptr(PrImapNamespaces) namespaces = NULL;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	if (!pr_imap_response_is_data(self, "NAMESPACE")) {
+		pr_imap_malformed(error, "NAMESPACE: not a NAMESPACE response");
+		return NULL;
+	}
+	data = pr_imap_response_get_data(self);
+	if (pr_imap_n(data) != 3) {
+		pr_imap_malformed(error, "NAMESPACE response");
+		return NULL;
+	}
+	namespaces = g_new0(PrImapNamespaces, 1);
+	namespaces->personal = pr_imap_parse_namespace_list(pr_imap_child(data, 0), utf8, error);
+	if (namespaces->personal == NULL)
+		return NULL;
+	namespaces->other = pr_imap_parse_namespace_list(pr_imap_child(data, 1), utf8, error);
+	if (namespaces->other == NULL)
+		return NULL;
+	namespaces->shared = pr_imap_parse_namespace_list(pr_imap_child(data, 2), utf8, error);
+	if (namespaces->shared == NULL)
+		return NULL;
+	return g_steal_pointer(&namespaces);
+}
+
+GHashTable *
+pr_imap_response_parse_id(const PrImapResponse *self, GError **error)
+{
+	const PrImapValue *data;
+	const PrImapValue *list;
+	g_autoptr(GHashTable) table = NULL;
+	guint n;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	if (!pr_imap_response_is_data(self, "ID")) {
+		pr_imap_malformed(error, "ID: not an ID response");
+		return NULL;
+	}
+	data = pr_imap_response_get_data(self);
+	list = pr_imap_child(data, 0);
+	n = pr_imap_n(list);
+	if (pr_imap_n(data) != 1 ||
+	    (!pr_imap_is_kind(list, PR_IMAP_VALUE_NIL) &&
+	     !pr_imap_is_kind(list, PR_IMAP_VALUE_LIST)) ||
+	    n % 2 != 0) {
+		pr_imap_malformed(error, "ID response");
+		return NULL;
+	}
+	table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	for (guint i = 0; i < n; i += 2) {
+		g_autofree gchar *key = pr_imap_value_dup_display(pr_imap_child(list, i));
+		const PrImapValue *val = pr_imap_child(list, i + 1);
+		if (key == NULL || pr_imap_is_kind(val, PR_IMAP_VALUE_LIST)) {
+			pr_imap_malformed(error, "ID field");
+			return NULL;
+		}
+		g_hash_table_replace(
+			table, g_ascii_strdown(key, -1), pr_imap_value_dup_display(val));
+	}
+	return g_steal_pointer(&table);
+}
+
+/* SEARCH, ESEARCH, VANISHED ------------------------------------------------------------- */
+
+GArray *
+pr_imap_response_parse_search(const PrImapResponse *self, guint64 *modseq, GError **error)
+{
+	const PrImapValue *data;
+	g_autoptr(GArray) numbers = g_array_new(FALSE, FALSE, sizeof(guint32));
+	guint64 found_modseq = 0;
+	guint n;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	if (!pr_imap_response_is_data(self, "SEARCH") && !pr_imap_response_is_data(self, "SORT")) {
+		pr_imap_malformed(error, "SEARCH: not a SEARCH response");
+		return NULL;
+	}
+	data = pr_imap_response_get_data(self);
+	n = pr_imap_n(data);
+	for (guint i = 0; i < n; i++) {
+		const PrImapValue *child = pr_imap_value_get_child(data, i);
+		guint32 number = 0;
+		if (pr_imap_value_get_u32(child, &number) && number > 0) {
+			g_array_append_val(numbers, number);
+			continue;
+		}
+		/* RFC 7162: "(MODSEQ n)" closes the list */
+		if (i + 1 == n && pr_imap_n(child) == 2 &&
+		    pr_imap_equal(pr_imap_child(child, 0), "MODSEQ") &&
+		    pr_imap_value_get_u64(pr_imap_child(child, 1), &found_modseq))
+			continue;
+		pr_imap_malformed(error, "SEARCH response");
+		return NULL;
+	}
+	if (modseq != NULL)
+		*modseq = found_modseq;
+	return g_steal_pointer(&numbers);
+}
+
+void
+pr_imap_esearch_free(PrImapEsearch *esearch)
+{
+	if (esearch == NULL)
+		return;
+	g_free(esearch->tag);
+	g_free(esearch->all);
+	g_free(esearch);
+}
+
+PrImapEsearch *
+pr_imap_response_parse_esearch(const PrImapResponse *self, GError **error)
+{
+	const PrImapValue *data;
+	const PrImapValue *first;
+	g_autoptr(PrImapEsearch) es = NULL;
+	guint n;
+	guint i = 0;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	if (!pr_imap_response_is_data(self, "ESEARCH")) {
+		pr_imap_malformed(error, "ESEARCH: not an ESEARCH response");
+		return NULL;
+	}
+	data = pr_imap_response_get_data(self);
+	n = pr_imap_n(data);
+	es = g_new0(PrImapEsearch, 1);
+	first = pr_imap_child(data, 0);
+	if (pr_imap_is_kind(first, PR_IMAP_VALUE_LIST)) {
+		if (pr_imap_n(first) != 2 || !pr_imap_equal(pr_imap_child(first, 0), "TAG") ||
+		    !pr_imap_is_kind(pr_imap_child(first, 1), PR_IMAP_VALUE_STRING)) {
+			pr_imap_malformed(error, "ESEARCH correlator");
+			return NULL;
+		}
+		es->tag = pr_imap_value_dup_display(pr_imap_child(first, 1));
+		i++;
+	}
+	if (i < n && pr_imap_equal(pr_imap_child(data, i), "UID")) {
+		es->uid = TRUE;
+		i++;
+	}
+	if ((n - i) % 2 != 0) {
+		pr_imap_malformed(error, "ESEARCH response");
+		return NULL;
+	}
+	for (; i < n; i += 2) {
+		const PrImapValue *key = pr_imap_value_get_child(data, i);
+		const PrImapValue *val = pr_imap_value_get_child(data, i + 1);
+		gboolean ok = TRUE;
+		if (pr_imap_equal(key, "MIN")) {
+			ok = es->has_min = pr_imap_value_get_u32(val, &es->min);
+		} else if (pr_imap_equal(key, "MAX")) {
+			ok = es->has_max = pr_imap_value_get_u32(val, &es->max);
+		} else if (pr_imap_equal(key, "COUNT")) {
+			ok = es->has_count = pr_imap_value_get_u32(val, &es->count);
+		} else if (pr_imap_equal(key, "MODSEQ")) {
+			ok = es->has_modseq = pr_imap_value_get_u64(val, &es->modseq);
+		} else if (pr_imap_equal(key, "ALL")) {
+			g_free(es->all);
+			es->all = pr_imap_value_dup_uid_set(val, NULL);
+			ok = es->all != NULL;
+		}
+		if (!ok) {
+			pr_imap_malformed(error, "ESEARCH item");
+			return NULL;
+		}
+	}
+	return g_steal_pointer(&es);
+}
+
+gchar *
+pr_imap_response_parse_vanished(const PrImapResponse *self, gboolean *earlier, GError **error)
+{
+	const PrImapValue *data;
+	const PrImapValue *first;
+	gboolean is_earlier = FALSE;
+	gchar *set;
+	guint n;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	if (!pr_imap_response_is_data(self, "VANISHED")) {
+		pr_imap_malformed(error, "VANISHED: not a VANISHED response");
+		return NULL;
+	}
+	data = pr_imap_response_get_data(self);
+	n = pr_imap_n(data);
+	first = pr_imap_child(data, 0);
+	if (n == 2) {
+		if (pr_imap_n(first) != 1 || !pr_imap_equal(pr_imap_child(first, 0), "EARLIER")) {
+			pr_imap_malformed(error, "VANISHED tag");
+			return NULL;
+		}
+		is_earlier = TRUE;
+	} else if (n != 1) {
+		pr_imap_malformed(error, "VANISHED response");
+		return NULL;
+	}
+	set = pr_imap_value_dup_uid_set(pr_imap_child(data, n - 1), NULL);
+	if (set == NULL) {
+		pr_imap_malformed(error, "VANISHED UID set");
+		return NULL;
+	}
+	if (earlier != NULL)
+		*earlier = is_earlier;
+	return set;
+}
+
+/* RFC 2047 ------------------------------------------------------------------------------ */
+
+typedef struct {
+	GString *out;
+	GByteArray *bytes; /* decoded bytes of adjacent words in one charset */
+	gchar charset[PR_IMAP_CHARSET_MAX + 1];
+	const gchar *raw; /* their encoded form, kept for a failed conversion */
+	gsize raw_len;
+} PrImapRfc2047;
+
+static void
+pr_imap_rfc2047_flush(PrImapRfc2047 *st)
+{
+	g_autofree gchar *conv = NULL;
+	gsize written = 0;
+
+	if (st->raw_len == 0)
+		return;
+	if (g_ascii_strcasecmp(st->charset, "UTF-8") == 0 ||
+	    g_ascii_strcasecmp(st->charset, "US-ASCII") == 0) {
+		conv = g_utf8_make_valid((const gchar *)st->bytes->data, (gssize)st->bytes->len);
+		written = strlen(conv);
+	} else {
+		conv = g_convert((const gchar *)st->bytes->data,
+				 (gssize)st->bytes->len,
+				 "UTF-8",
+				 st->charset,
+				 NULL,
+				 &written,
+				 NULL);
+	}
+	if (conv != NULL)
+		g_string_append_len(st->out, conv, (gssize)written);
+	else
+		g_string_append_len(st->out, st->raw, (gssize)st->raw_len);
+	g_byte_array_set_size(st->bytes, 0);
+	st->raw_len = 0;
+}
+
+static gint
+pr_imap_hex(gchar c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* "=?charset?B|Q?text?=" at @p: the decoded bytes go to st->bytes. */
+static gboolean
+pr_imap_rfc2047_word(PrImapRfc2047 *st, const gchar *p, const gchar *end, const gchar **word_end)
+{
+	const gchar *cs = p + 2;
+	const gchar *q = cs;
+	const gchar *text;
+	const gchar *tend;
+	gchar charset[PR_IMAP_CHARSET_MAX + 1];
+	gsize cs_len;
+	gchar enc;
+
+	while (q < end && *q != '?' && (g_ascii_isalnum(*q) || strchr("-_.:*", *q) != NULL))
+		q++;
+	cs_len = (gsize)(q - cs);
+	if (q + 3 >= end || *q != '?' || cs_len == 0 || cs_len > PR_IMAP_CHARSET_MAX)
+		return FALSE;
+	memcpy(charset, cs, cs_len);
+	charset[cs_len] = '\0';
+	/* RFC 2231 language suffix: "utf-8*en" */
+	if (strchr(charset, '*') != NULL)
+		*strchr(charset, '*') = '\0';
+	if (charset[0] == '\0')
+		return FALSE;
+	enc = g_ascii_toupper(q[1]);
+	if ((enc != 'B' && enc != 'Q') || q[2] != '?')
+		return FALSE;
+	text = q + 3;
+	tend = text;
+	while (tend + 1 < end && !(tend[0] == '?' && tend[1] == '=')) {
+		if (*tend <= ' ' || (guchar)*tend >= 0x7f)
+			return FALSE;
+		tend++;
+	}
+	if (tend + 1 >= end)
+		return FALSE;
+
+	if (st->raw_len > 0 && g_ascii_strcasecmp(st->charset, charset) != 0)
+		pr_imap_rfc2047_flush(st);
+	if (enc == 'B') {
+		g_autofree gchar *b64 = g_strndup(text, (gsize)(tend - text));
+		g_autofree guchar *bin = NULL;
+		gsize bin_len = 0;
+		for (const gchar *c = b64; *c != '\0'; c++) {
+			if (!g_ascii_isalnum(*c) && *c != '+' && *c != '/' && *c != '=')
+				return FALSE;
+		}
+		bin = g_base64_decode(b64, &bin_len);
+		g_byte_array_append(st->bytes, bin, (guint)bin_len);
+	} else {
+		guint before = st->bytes->len;
+		for (const gchar *c = text; c < tend; c++) {
+			guint8 b = (guint8)*c;
+			if (*c == '_') {
+				b = ' ';
+			} else if (*c == '=') {
+				gint hi = tend - c >= 3 ? pr_imap_hex(c[1]) : -1;
+				gint lo = hi >= 0 ? pr_imap_hex(c[2]) : -1;
+				if (hi < 0 || lo < 0) {
+					g_byte_array_set_size(st->bytes, before);
+					return FALSE;
+				}
+				b = (guint8)(hi * 16 + lo);
+				c += 2;
+			}
+			g_byte_array_append(st->bytes, &b, 1);
+		}
+	}
+	if (st->raw_len == 0) {
+		st->raw = p;
+		g_strlcpy(st->charset, charset, sizeof(st->charset));
+	}
+	*word_end = tend + 2;
+	st->raw_len = (gsize)(*word_end - st->raw);
+	return TRUE;
+}
+
+/*
+ * Header text with RFC 2047 encoded-words to UTF-8. Whitespace between two encoded words
+ * is dropped; adjacent words in one charset are joined before conversion (a character may
+ * be split across them). A word that fails to convert is kept as it was sent.
+ */
+static gchar *
+pr_imap_decode_rfc2047(const gchar *in, gsize len)
+{
+	PrImapRfc2047 st = { 0 };
+	const gchar *p = in;
+	const gchar *end = in + len;
+	g_autoptr(GByteArray) bytes = g_byte_array_new();
+	g_autofree gchar *plain = NULL;
+
+	if (len > PR_IMAP_RFC2047_MAX || memchr(in, '=', len) == NULL)
+		return pr_imap_dup_display(in, len);
+	st.out = g_string_sized_new(len);
+	st.bytes = bytes;
+	while (p < end) {
+		const gchar *word_end = NULL;
+		const gchar *ws = p;
+
+		if (p[0] == '=' && p + 1 < end && p[1] == '?' &&
+		    pr_imap_rfc2047_word(&st, p, end, &word_end)) {
+			p = word_end;
+			continue;
+		}
+		if (st.raw_len > 0) {
+			/* whitespace followed by another encoded word is not text */
+			while (ws < end && g_ascii_isspace(*ws))
+				ws++;
+			if (ws > p && ws + 1 < end && ws[0] == '=' && ws[1] == '?' &&
+			    pr_imap_rfc2047_word(&st, ws, end, &word_end)) {
+				p = word_end;
+				continue;
+			}
+			pr_imap_rfc2047_flush(&st);
+		}
+		g_string_append_c(st.out, *p);
+		p++;
+	}
+	pr_imap_rfc2047_flush(&st);
+	plain = g_string_free(st.out, FALSE);
+	return pr_imap_dup_display(plain, strlen(plain));
+}
+
+/* Dates --------------------------------------------------------------------------------- */
+
+static gint
+pr_imap_month(const gchar *s)
+{
+	static const gchar *const months[] = {
+		"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(months); i++) {
+		if (g_ascii_strncasecmp(s, months[i], 3) == 0)
+			return (gint)i + 1;
+	}
+	return 0;
+}
+
+static gboolean
+pr_imap_make_time(gint year,
+		  gint month,
+		  gint day,
+		  gint hour,
+		  gint minute,
+		  gint second,
+		  gint offset_minutes,
+		  gint64 *out)
+{
+	g_autoptr(GDateTime) dt = NULL;
+
+	if (year < 1 || year > 9999 || hour > 23 || minute > 59 || second > 60)
+		return FALSE;
+	/* a leap second: GDateTime has none */
+	if (second == 60)
+		second = 59;
+	dt = g_date_time_new_utc(year, month, day, hour, minute, second);
+	if (dt == NULL)
+		return FALSE;
+	*out = g_date_time_to_unix(dt) - (gint64)offset_minutes * 60;
+	return TRUE;
+}
+
+/* up to @max digits at *p */
+static gboolean
+pr_imap_digits(const gchar **p, const gchar *end, guint min, guint max, gint *out)
+{
+	gint v = 0;
+	guint n = 0;
+
+	while (*p < end && n < max && g_ascii_isdigit(**p)) {
+		v = v * 10 + (**p - '0');
+		(*p)++;
+		n++;
+	}
+	if (n < min)
+		return FALSE;
+	*out = v;
+	return TRUE;
+}
+
+static gboolean
+pr_imap_zone(const gchar **p, const gchar *end, gint *offset_minutes)
+{
+	static const struct {
+		const gchar *name;
+		gint hours;
+	} zones[] = {
+		{ "UT", 0 },   { "UTC", 0 },  { "GMT", 0 },  { "Z", 0 },
+		{ "EST", -5 }, { "EDT", -4 }, { "CST", -6 }, { "CDT", -5 },
+		{ "MST", -7 }, { "MDT", -6 }, { "PST", -8 }, { "PDT", -7 },
+	};
+	const gchar *q = *p;
+	gint hhmm = 0;
+	gint sign;
+
+	if (q < end && (*q == '+' || *q == '-')) {
+		sign = *q == '-' ? -1 : 1;
+		q++;
+		if (!pr_imap_digits(&q, end, 4, 4, &hhmm) || hhmm % 100 > 59)
+			return FALSE;
+		*offset_minutes = sign * ((hhmm / 100) * 60 + hhmm % 100);
+		*p = q;
+		return TRUE;
+	}
+	while (q < end && g_ascii_isalpha(*q))
+		q++;
+	for (guint i = 0; i < G_N_ELEMENTS(zones); i++) {
+		if ((gsize)(q - *p) == strlen(zones[i].name) &&
+		    g_ascii_strncasecmp(*p, zones[i].name, strlen(zones[i].name)) == 0) {
+			*offset_minutes = zones[i].hours * 60;
+			*p = q;
+			return TRUE;
+		}
+	}
+	/* RFC 5322 4.3: other (military) zones are treated as "-0000" */
+	*offset_minutes = 0;
+	*p = q;
+	return TRUE;
+}
+
+static void
+pr_imap_skip_space(const gchar **p, const gchar *end)
+{
+	while (*p < end && (g_ascii_isspace(**p) || **p == ','))
+		(*p)++;
+}
+
+/* RFC 5322 date-time, leniently: optional day name, 2/3-digit years, obsolete zones;
+ * 0 when it cannot be read. */
+static gint64
+pr_imap_parse_rfc5322_date(const gchar *s)
+{
+	const gchar *p = s;
+	const gchar *end = s + strlen(s);
+	gint day = 0, month, year = 0, hour = 0, minute = 0, second = 0, offset = 0;
+	gint64 t = 0;
+
+	pr_imap_skip_space(&p, end);
+	if (p < end && g_ascii_isalpha(*p)) {
+		while (p < end && g_ascii_isalpha(*p))
+			p++;
+		pr_imap_skip_space(&p, end);
+	}
+	if (!pr_imap_digits(&p, end, 1, 2, &day))
+		return 0;
+	while (p < end && (*p == ' ' || *p == '-'))
+		p++;
+	if (end - p < 3 || (month = pr_imap_month(p)) == 0)
+		return 0;
+	while (p < end && g_ascii_isalpha(*p))
+		p++;
+	while (p < end && (*p == ' ' || *p == '-'))
+		p++;
+	{
+		const gchar *ys = p;
+		if (!pr_imap_digits(&p, end, 2, 4, &year))
+			return 0;
+		if (p - ys == 2)
+			year += year < 50 ? 2000 : 1900;
+		else if (p - ys == 3)
+			year += 1900;
+	}
+	pr_imap_skip_space(&p, end);
+	if (!pr_imap_digits(&p, end, 1, 2, &hour) || p >= end || *p != ':')
+		return 0;
+	p++;
+	if (!pr_imap_digits(&p, end, 2, 2, &minute))
+		return 0;
+	if (p < end && *p == ':') {
+		p++;
+		if (!pr_imap_digits(&p, end, 2, 2, &second))
+			return 0;
+	}
+	pr_imap_skip_space(&p, end);
+	if (p < end && !pr_imap_zone(&p, end, &offset))
+		return 0;
+	if (!pr_imap_make_time(year, month, day, hour, minute, second, offset, &t))
+		return 0;
+	return t;
+}
+
+/* INTERNALDATE: "17-Jul-1996 02:44:25 -0700", day possibly space-padded. */
+static gboolean
+pr_imap_parse_internaldate(const gchar *s, gsize len, gint64 *out)
+{
+	const gchar *p = s;
+	const gchar *end = s + len;
+	gint day = 0, month, year = 0, hour = 0, minute = 0, second = 0, offset = 0;
+
+	if (p < end && *p == ' ')
+		p++;
+	if (!pr_imap_digits(&p, end, 1, 2, &day) || p >= end || *p++ != '-')
+		return FALSE;
+	if (end - p < 4 || (month = pr_imap_month(p)) == 0 || p[3] != '-')
+		return FALSE;
+	p += 4;
+	if (!pr_imap_digits(&p, end, 4, 4, &year) || p >= end || *p++ != ' ')
+		return FALSE;
+	if (!pr_imap_digits(&p, end, 2, 2, &hour) || p >= end || *p++ != ':')
+		return FALSE;
+	if (!pr_imap_digits(&p, end, 2, 2, &minute) || p >= end || *p++ != ':')
+		return FALSE;
+	if (!pr_imap_digits(&p, end, 2, 2, &second) || p >= end || *p++ != ' ')
+		return FALSE;
+	if (p >= end || (*p != '+' && *p != '-') || !pr_imap_zone(&p, end, &offset) || p != end)
+		return FALSE;
+	return pr_imap_make_time(year, month, day, hour, minute, second, offset, out);
+}
+
+/* ENVELOPE ------------------------------------------------------------------------------ */
+
+static void
+pr_imap_address_free(PrImapAddress *address)
+{
+	g_free(address->name);
+	g_free(address->mailbox);
+	g_free(address->host);
+	g_free(address);
+}
+
+void
+pr_imap_envelope_free(PrImapEnvelope *envelope)
+{
+	if (envelope == NULL)
+		return;
+	g_free(envelope->date_raw);
+	g_free(envelope->subject);
+	g_clear_pointer(&envelope->from, g_ptr_array_unref);
+	g_clear_pointer(&envelope->sender, g_ptr_array_unref);
+	g_clear_pointer(&envelope->reply_to, g_ptr_array_unref);
+	g_clear_pointer(&envelope->to, g_ptr_array_unref);
+	g_clear_pointer(&envelope->cc, g_ptr_array_unref);
+	g_clear_pointer(&envelope->bcc, g_ptr_array_unref);
+	g_free(envelope->in_reply_to);
+	g_free(envelope->message_id);
+	g_free(envelope);
+}
+
+gchar *
+pr_imap_address_to_string(const PrImapAddress *address)
+{
+	g_return_val_if_fail(address != NULL, NULL);
+	/* a group start keeps only its name */
+	if (address->mailbox == NULL)
+		return g_strdup_printf("%s:", address->name != NULL ? address->name : "");
+	if (address->host == NULL)
+		return g_strdup(address->mailbox);
+	if (address->name != NULL && address->name[0] != '\0')
+		return g_strdup_printf(
+			"%s <%s@%s>", address->name, address->mailbox, address->host);
+	return g_strdup_printf("%s@%s", address->mailbox, address->host);
+}
+
+static gchar *
+pr_imap_value_dup_header(const PrImapValue *value)
+{
+	g_autofree gchar *raw = pr_imap_value_dup_display(value);
+	if (raw == NULL)
+		return NULL;
+	return pr_imap_decode_rfc2047(raw, strlen(raw));
+}
+
+/*
+ * An address list: NIL or ((name adl mailbox host) ...). RFC 3501 group syntax: host NIL
+ * and mailbox set starts a group (kept as an entry whose name is the group's, mailbox and
+ * host NULL); host and mailbox NIL ends it (dropped).
+ */
+static GPtrArray *
+pr_imap_parse_addresses(const PrImapValue *value, GError **error)
+{
+	g_autoptr(GPtrArray) array =
+		g_ptr_array_new_with_free_func((GDestroyNotify)pr_imap_address_free);
+
+	if (pr_imap_is_kind(value, PR_IMAP_VALUE_NIL))
+		return g_steal_pointer(&array);
+	if (!pr_imap_is_kind(value, PR_IMAP_VALUE_LIST)) {
+		pr_imap_malformed(error, "ENVELOPE address list");
+		return NULL;
+	}
+	for (guint i = 0; i < pr_imap_n(value); i++) {
+		const PrImapValue *a = pr_imap_value_get_child(value, i);
+		PrImapAddress *address;
+		g_autofree gchar *mailbox = NULL;
+		g_autofree gchar *host = NULL;
+		if (!pr_imap_is_kind(a, PR_IMAP_VALUE_LIST) || pr_imap_n(a) != 4) {
+			pr_imap_malformed(error, "ENVELOPE address");
+			return NULL;
+		}
+		mailbox = pr_imap_value_dup_display(pr_imap_child(a, 2));
+		host = pr_imap_value_dup_display(pr_imap_child(a, 3));
+		if (host == NULL && mailbox == NULL)
+			continue;
+		address = g_new0(PrImapAddress, 1);
+		if (host == NULL) {
+			address->name = pr_imap_decode_rfc2047(mailbox, strlen(mailbox));
+		} else {
+			address->name = pr_imap_value_dup_header(pr_imap_child(a, 0));
+			address->mailbox =
+				mailbox != NULL ? g_steal_pointer(&mailbox) : g_strdup("");
+			address->host = g_steal_pointer(&host);
+		}
+		g_ptr_array_add(array, address);
+	}
+	return g_steal_pointer(&array);
+}
+
+static PrImapEnvelope *
+pr_imap_parse_envelope(const PrImapValue *value, GError **error)
+{
+	g_autoptr(PrImapEnvelope) env = NULL;
+	GPtrArray **lists[6];
+
+	if (!pr_imap_is_kind(value, PR_IMAP_VALUE_LIST) || pr_imap_n(value) < 10) {
+		pr_imap_malformed(error, "ENVELOPE");
+		return NULL;
+	}
+	env = g_new0(PrImapEnvelope, 1);
+	env->date_raw = pr_imap_value_dup_display(pr_imap_child(value, 0));
+	if (env->date_raw != NULL)
+		env->date = pr_imap_parse_rfc5322_date(env->date_raw);
+	env->subject = pr_imap_value_dup_header(pr_imap_child(value, 1));
+	lists[0] = &env->from;
+	lists[1] = &env->sender;
+	lists[2] = &env->reply_to;
+	lists[3] = &env->to;
+	lists[4] = &env->cc;
+	lists[5] = &env->bcc;
+	for (guint i = 0; i < G_N_ELEMENTS(lists); i++) {
+		*lists[i] = pr_imap_parse_addresses(pr_imap_child(value, 2 + i), error);
+		if (*lists[i] == NULL)
+			return NULL;
+	}
+	env->in_reply_to = pr_imap_value_dup_display(pr_imap_child(value, 8));
+	env->message_id = pr_imap_value_dup_display(pr_imap_child(value, 9));
+	return g_steal_pointer(&env);
+}
+
+/* BODYSTRUCTURE ------------------------------------------------------------------------- */
+
+static gboolean
+pr_imap_body_disposition_is(const PrImapValue *dsp, const gchar *kind)
+{
+	/* ("ATTACHMENT" (params)); some servers send the bare string */
+	if (pr_imap_is_kind(dsp, PR_IMAP_VALUE_LIST))
+		dsp = pr_imap_child(dsp, 0);
+	return dsp != NULL && pr_imap_equal(dsp, kind);
+}
+
+static const PrImapValue *
+pr_imap_body_leaf_disposition(const PrImapValue *part)
+{
+	const PrImapValue *type = pr_imap_child(part, 0);
+	const PrImapValue *subtype = pr_imap_child(part, 1);
+	guint idx = 7; /* type subtype params id description encoding size */
+
+	if (type != NULL && pr_imap_equal(type, "TEXT"))
+		idx += 1; /* lines */
+	else if (type != NULL && pr_imap_equal(type, "MESSAGE") && subtype != NULL &&
+		 (pr_imap_equal(subtype, "RFC822") || pr_imap_equal(subtype, "GLOBAL")))
+		idx += 3;		     /* envelope body lines */
+	return pr_imap_child(part, idx + 1); /* after md5 */
+}
+
+static gboolean
+pr_imap_body_is_multipart(const PrImapValue *part)
+{
+	return pr_imap_is_kind(pr_imap_child(part, 0), PR_IMAP_VALUE_LIST);
+}
+
+/*
+ * has_attachments, kept simple on purpose:
+ *  1. any part (recursing through multiparts, not into attached messages) whose
+ *     disposition is "attachment"; or
+ *  2. a part of a multipart/mixed other than its first that is neither text nor
+ *     multipart and is not marked "inline" (an attached PDF, image or message/rfc822
+ *     sent without a disposition).
+ * Inline images in multipart/related and alternatives never count.
+ */
+static gboolean
+pr_imap_body_has_attachments(const PrImapValue *part, guint depth)
+{
+	guint n_parts = 0;
+	gboolean mixed;
+
+	if (!pr_imap_is_kind(part, PR_IMAP_VALUE_LIST) || depth > PR_IMAP_BODY_MAX_DEPTH)
+		return FALSE;
+	if (!pr_imap_body_is_multipart(part))
+		return pr_imap_body_disposition_is(pr_imap_body_leaf_disposition(part),
+						   "ATTACHMENT");
+	while (pr_imap_body_is_multipart(part) &&
+	       pr_imap_is_kind(pr_imap_child(part, n_parts), PR_IMAP_VALUE_LIST))
+		n_parts++;
+	mixed = pr_imap_child(part, n_parts) != NULL &&
+		pr_imap_equal(pr_imap_child(part, n_parts), "MIXED");
+	for (guint i = 0; i < n_parts; i++) {
+		const PrImapValue *child = pr_imap_child(part, i);
+		const PrImapValue *type = pr_imap_child(child, 0);
+		if (pr_imap_body_has_attachments(child, depth + 1))
+			return TRUE;
+		if (mixed && i > 0 && !pr_imap_body_is_multipart(child) &&
+		    !(type != NULL && pr_imap_equal(type, "TEXT")) &&
+		    !pr_imap_body_disposition_is(pr_imap_body_leaf_disposition(child), "INLINE"))
+			return TRUE;
+	}
+	/* multipart extension data: subtype params disposition */
+	return pr_imap_body_disposition_is(pr_imap_child(part, n_parts + 2), "ATTACHMENT");
+}
+
+/* FETCH --------------------------------------------------------------------------------- */
+
+static void
+pr_imap_fetch_section_free(PrImapFetchSection *section)
+{
+	g_free(section->section);
+	g_free(section);
+}
+
+void
+pr_imap_fetch_free(PrImapFetch *fetch)
+{
+	if (fetch == NULL)
+		return;
+	g_strfreev(fetch->flags);
+	pr_imap_envelope_free(fetch->envelope);
+	g_clear_pointer(&fetch->sections, g_ptr_array_unref);
+	g_clear_pointer(&fetch->response, pr_imap_response_unref);
+	g_free(fetch);
+}
+
+static gboolean
+pr_imap_is_section_item(const gchar *name)
+{
+	return g_str_has_prefix(name, "BODY[") || g_str_has_prefix(name, "BINARY[") ||
+	       g_strcmp0(name, "RFC822") == 0 || g_strcmp0(name, "RFC822.HEADER") == 0 ||
+	       g_strcmp0(name, "RFC822.TEXT") == 0;
+}
+
+/* "BODY[1]<0>": section "BODY[1]", origin 0. */
+static PrImapFetchSection *
+pr_imap_parse_section(const gchar *name, const PrImapValue *value, GError **error)
+{
+	g_autofree gchar *upper = g_ascii_strup(name, -1);
+	const gchar *bracket = strrchr(upper, ']');
+	gchar *lt = strchr(bracket != NULL ? bracket : upper, '<');
+	PrImapFetchSection *section;
+	gint64 origin = 0;
+
+	if (lt != NULL) {
+		const gchar *p = lt + 1;
+		gsize digits = 0;
+		for (; g_ascii_isdigit(*p); p++, digits++) {
+			origin = origin * 10 + (*p - '0');
+			if (origin > G_MAXUINT32)
+				break;
+		}
+		if (digits == 0 || origin > G_MAXUINT32 || p[0] != '>' || p[1] != '\0') {
+			pr_imap_malformed(error, "FETCH section origin");
+			return NULL;
+		}
+		*lt = '\0';
+	}
+	if (!pr_imap_is_kind(value, PR_IMAP_VALUE_STRING) &&
+	    !pr_imap_is_kind(value, PR_IMAP_VALUE_NIL) &&
+	    !pr_imap_is_kind(value, PR_IMAP_VALUE_STREAMED)) {
+		pr_imap_malformed(error, "FETCH section value");
+		return NULL;
+	}
+	section = g_new0(PrImapFetchSection, 1);
+	section->section = pr_imap_dup_display(upper, strlen(upper));
+	section->origin = (guint32)origin;
+	section->value = value;
+	return section;
+}
+
+static gboolean
+pr_imap_fetch_item(PrImapFetch *fetch, const gchar *name, const PrImapValue *val, GError **error)
+{
+	if (g_ascii_strcasecmp(name, "UID") == 0) {
+		if (!pr_imap_value_get_u32(val, &fetch->uid) || fetch->uid == 0)
+			return pr_imap_malformed(error, "FETCH UID");
+		fetch->fields |= PR_IMAP_FETCH_HAS_UID;
+	} else if (g_ascii_strcasecmp(name, "FLAGS") == 0) {
+		if (!pr_imap_is_kind(val, PR_IMAP_VALUE_LIST) &&
+		    !pr_imap_is_kind(val, PR_IMAP_VALUE_NIL))
+			return pr_imap_malformed(error, "FETCH FLAGS");
+		g_strfreev(fetch->flags);
+		fetch->flags = pr_imap_dup_atoms(val, FALSE);
+		fetch->fields |= PR_IMAP_FETCH_HAS_FLAGS;
+	} else if (g_ascii_strcasecmp(name, "MODSEQ") == 0) {
+		if (pr_imap_n(val) != 1 ||
+		    !pr_imap_value_get_u64(pr_imap_child(val, 0), &fetch->modseq))
+			return pr_imap_malformed(error, "FETCH MODSEQ");
+		fetch->fields |= PR_IMAP_FETCH_HAS_MODSEQ;
+	} else if (g_ascii_strcasecmp(name, "RFC822.SIZE") == 0) {
+		if (!pr_imap_value_get_u64(val, &fetch->size))
+			return pr_imap_malformed(error, "FETCH RFC822.SIZE");
+		fetch->fields |= PR_IMAP_FETCH_HAS_SIZE;
+	} else if (g_ascii_strcasecmp(name, "INTERNALDATE") == 0) {
+		gsize len = 0;
+		const gchar *s = pr_imap_value_text(val, &len);
+		if (!pr_imap_is_kind(val, PR_IMAP_VALUE_STRING) || s == NULL ||
+		    !pr_imap_parse_internaldate(s, len, &fetch->internal_date))
+			return pr_imap_malformed(error, "FETCH INTERNALDATE");
+		fetch->fields |= PR_IMAP_FETCH_HAS_INTERNALDATE;
+	} else if (g_ascii_strcasecmp(name, "ENVELOPE") == 0) {
+		PrImapEnvelope *env = pr_imap_parse_envelope(val, error);
+		if (env == NULL)
+			return FALSE;
+		pr_imap_envelope_free(fetch->envelope);
+		fetch->envelope = env;
+		fetch->fields |= PR_IMAP_FETCH_HAS_ENVELOPE;
+	} else if (g_ascii_strcasecmp(name, "BODYSTRUCTURE") == 0 ||
+		   (g_ascii_strcasecmp(name, "BODY") == 0 &&
+		    pr_imap_is_kind(val, PR_IMAP_VALUE_LIST))) {
+		if (!pr_imap_is_kind(val, PR_IMAP_VALUE_LIST))
+			return pr_imap_malformed(error, "FETCH BODYSTRUCTURE");
+		fetch->bodystructure = val;
+		fetch->has_attachments = pr_imap_body_has_attachments(val, 0);
+		fetch->fields |= PR_IMAP_FETCH_HAS_BODYSTRUCTURE;
+	} else {
+		g_autofree gchar *upper = g_ascii_strup(name, -1);
+		PrImapFetchSection *section;
+		if (!pr_imap_is_section_item(upper))
+			return TRUE; /* unknown items (X-GM-LABELS, BINARY.SIZE, ...) */
+		section = pr_imap_parse_section(name, val, error);
+		if (section == NULL)
+			return FALSE;
+		g_ptr_array_add(fetch->sections, section);
+	}
+	return TRUE;
+}
+
+PrImapFetch *
+pr_imap_response_parse_fetch(const PrImapResponse *self, GError **error)
+{
+	const PrImapValue *items;
+	g_autoptr(PrImapFetch) fetch = NULL;
+	guint n;
+
+	g_return_val_if_fail(self != NULL, NULL);
+	items = pr_imap_child(pr_imap_response_get_data(self), 0);
+	n = pr_imap_n(items);
+	if (!pr_imap_response_is_data(self, "FETCH") ||
+	    !pr_imap_is_kind(items, PR_IMAP_VALUE_LIST) || n % 2 != 0) {
+		pr_imap_malformed(error, "FETCH response");
+		return NULL;
+	}
+	fetch = g_new0(PrImapFetch, 1);
+	pr_imap_response_get_number(self, &fetch->seq);
+	fetch->response = pr_imap_response_ref((PrImapResponse *)self);
+	fetch->sections =
+		g_ptr_array_new_with_free_func((GDestroyNotify)pr_imap_fetch_section_free);
+	for (guint i = 0; i < n; i += 2) {
+		const gchar *name = pr_imap_value_text(pr_imap_value_get_child(items, i), NULL);
+		if (name == NULL ||
+		    !pr_imap_is_kind(pr_imap_value_get_child(items, i), PR_IMAP_VALUE_ATOM)) {
+			pr_imap_malformed(error, "FETCH item name");
+			return NULL;
+		}
+		if (!pr_imap_fetch_item(fetch, name, pr_imap_value_get_child(items, i + 1), error))
+			return NULL;
+	}
+	if (fetch->flags == NULL)
+		fetch->flags = g_new0(gchar *, 1);
+	return g_steal_pointer(&fetch);
+}

@@ -40,24 +40,24 @@ typedef enum {
 /* Indexed by PrImapSaslMech. */
 static const struct {
 	PrImapSaslMech mech;
-	const gchar *name;	/* as IMAP spells it */
-	const gchar *setting;	/* the configuration value */
-	gboolean initial;	/* the client speaks first */
+	const gchar *name;    /* as IMAP spells it */
+	const gchar *setting; /* the configuration value */
+	gboolean initial;     /* the client speaks first */
 } pr_imap_sasl_mechs[] = {
-    {PR_IMAP_SASL_MECH_PLAIN, PR_IMAP_SASL_PLAIN, "plain", TRUE},
-    {PR_IMAP_SASL_MECH_LOGIN, PR_IMAP_SASL_LOGIN, "login", FALSE},
-    {PR_IMAP_SASL_MECH_CRAM_MD5, PR_IMAP_SASL_CRAM_MD5, "cram-md5", FALSE},
-    {PR_IMAP_SASL_MECH_SCRAM_SHA_256, PR_IMAP_SASL_SCRAM_SHA_256, "scram-sha-256", TRUE},
-    {PR_IMAP_SASL_MECH_XOAUTH2, PR_IMAP_SASL_XOAUTH2, "xoauth2", TRUE},
-    {PR_IMAP_SASL_MECH_OAUTHBEARER, PR_IMAP_SASL_OAUTHBEARER, "oauthbearer", TRUE},
+	{ PR_IMAP_SASL_MECH_PLAIN, PR_IMAP_SASL_PLAIN, "plain", TRUE },
+	{ PR_IMAP_SASL_MECH_LOGIN, PR_IMAP_SASL_LOGIN, "login", FALSE },
+	{ PR_IMAP_SASL_MECH_CRAM_MD5, PR_IMAP_SASL_CRAM_MD5, "cram-md5", FALSE },
+	{ PR_IMAP_SASL_MECH_SCRAM_SHA_256, PR_IMAP_SASL_SCRAM_SHA_256, "scram-sha-256", TRUE },
+	{ PR_IMAP_SASL_MECH_XOAUTH2, PR_IMAP_SASL_XOAUTH2, "xoauth2", TRUE },
+	{ PR_IMAP_SASL_MECH_OAUTHBEARER, PR_IMAP_SASL_OAUTHBEARER, "oauthbearer", TRUE },
 };
 
 /* "auto" order: strongest password mechanism first; OAuth needs a token, not a password. */
 static const PrImapSaslMech pr_imap_sasl_auto_order[] = {
-    PR_IMAP_SASL_MECH_SCRAM_SHA_256,
-    PR_IMAP_SASL_MECH_PLAIN,
-    PR_IMAP_SASL_MECH_LOGIN,
-    PR_IMAP_SASL_MECH_CRAM_MD5,
+	PR_IMAP_SASL_MECH_SCRAM_SHA_256,
+	PR_IMAP_SASL_MECH_PLAIN,
+	PR_IMAP_SASL_MECH_LOGIN,
+	PR_IMAP_SASL_MECH_CRAM_MD5,
 };
 
 struct _PrImapSasl {
@@ -193,14 +193,16 @@ pr_imap_sasl_choose(const gchar *wanted, const gchar *const *offered, GError **e
 		if (offered == NULL || offered[0] == NULL)
 			return NULL;
 		for (guint i = 0; i < G_N_ELEMENTS(pr_imap_sasl_auto_order); i++) {
-			const gchar *candidate = pr_imap_sasl_mechs[pr_imap_sasl_auto_order[i]].name;
+			const gchar *candidate =
+				pr_imap_sasl_mechs[pr_imap_sasl_auto_order[i]].name;
 			if (pr_imap_sasl_is_offered(offered, candidate))
 				return g_strdup(candidate);
 		}
-		g_set_error_literal(error,
-				    PR_ERROR,
-				    PR_ERROR_LOGIN_FAILED,
-				    "the server offers no supported password authentication mechanism");
+		g_set_error_literal(
+			error,
+			PR_ERROR,
+			PR_ERROR_LOGIN_FAILED,
+			"the server offers no supported password authentication mechanism");
 		return NULL;
 	}
 
@@ -296,6 +298,7 @@ pr_imap_sasl_has_initial_response(PrImapSasl *self)
 	return pr_imap_sasl_mechs[self->mech].initial;
 }
 
+/* After an OAuth error challenge this is FALSE again: the server has refused the token. */
 gboolean
 pr_imap_sasl_is_complete(PrImapSasl *self)
 {
@@ -495,7 +498,7 @@ pr_imap_sasl_base64_decode_strict(const gchar *text, gsize len, gsize *out_len)
 	/* the unused low bits of the last character must be zero: one encoding per value */
 	if (pad > 0) {
 		const gchar *alphabet =
-		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 		gsize v = (gsize)(strchr(alphabet, text[len - pad - 1]) - alphabet);
 		if ((v & (pad == 1 ? 0x3 : 0xf)) != 0)
 			return NULL;
@@ -529,10 +532,8 @@ pr_imap_sasl_scram_first(PrImapSasl *self, GError **error)
 
 	if (self->nonce == NULL) {
 		if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) != 0) {
-			g_set_error_literal(error,
-					    PR_ERROR,
-					    PR_ERROR_FAILED,
-					    "cannot generate a SCRAM nonce");
+			g_set_error_literal(
+				error, PR_ERROR, PR_ERROR_FAILED, "cannot generate a SCRAM nonce");
 			return FALSE;
 		}
 		self->nonce = g_base64_encode(raw, sizeof(raw));
@@ -643,8 +644,7 @@ pr_imap_sasl_scram_final(PrImapSasl *self, const gchar *server_first, GError **e
 			   salted,
 			   sizeof(salted)) == 0 &&
 	     pr_imap_sasl_hmac(salted, sizeof(salted), "Client Key", 10, client_key) &&
-	     gnutls_hash_fast(GNUTLS_DIG_SHA256, client_key, sizeof(client_key), stored_key) ==
-		 0 &&
+	     gnutls_hash_fast(GNUTLS_DIG_SHA256, client_key, sizeof(client_key), stored_key) == 0 &&
 	     pr_imap_sasl_hmac(stored_key,
 			       sizeof(stored_key),
 			       auth_message->str,
@@ -665,10 +665,8 @@ pr_imap_sasl_scram_final(PrImapSasl *self, const gchar *server_first, GError **e
 	explicit_bzero(server_key, sizeof(server_key));
 	if (!ok) {
 		explicit_bzero(proof, sizeof(proof));
-		g_set_error_literal(error,
-				    PR_ERROR,
-				    PR_ERROR_FAILED,
-				    "SCRAM-SHA-256: key derivation failed");
+		g_set_error_literal(
+			error, PR_ERROR, PR_ERROR_FAILED, "SCRAM-SHA-256: key derivation failed");
 		return NULL;
 	}
 	proof_b64 = g_base64_encode(proof, sizeof(proof));
@@ -726,10 +724,11 @@ pr_imap_sasl_step_scram(PrImapSasl *self, GBytes *challenge, GError **error)
 		GString *first;
 
 		if (challenge != NULL && g_bytes_get_size(challenge) > 0) {
-			g_set_error_literal(error,
-					    PR_ERROR,
-					    PR_ERROR_PROTOCOL_ERROR,
-					    "unexpected SCRAM challenge before the client-first message");
+			g_set_error_literal(
+				error,
+				PR_ERROR,
+				PR_ERROR_PROTOCOL_ERROR,
+				"unexpected SCRAM challenge before the client-first message");
 			return NULL;
 		}
 		if (!pr_imap_sasl_scram_first(self, error))
@@ -779,10 +778,8 @@ pr_imap_sasl_step(PrImapSasl *self, GBytes *challenge, GError **error)
 	g_return_val_if_fail(PR_IS_IMAP_SASL(self), NULL);
 
 	if (self->failed) {
-		g_set_error_literal(error,
-				    PR_ERROR,
-				    PR_ERROR_LOGIN_FAILED,
-				    "authentication already failed");
+		g_set_error_literal(
+			error, PR_ERROR, PR_ERROR_LOGIN_FAILED, "authentication already failed");
 		return NULL;
 	}
 	switch (self->mech) {

@@ -15,7 +15,7 @@
 
 /* RFC 3501 5.1.3: modified base64 uses ',' instead of '/' and no '=' padding. */
 static const gchar pr_imap_utf7_b64[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
 static gint
 pr_imap_utf7_b64_value(guchar c)
@@ -176,8 +176,8 @@ pr_imap_utf7_decode_shift(GString *out, const guchar *p, gsize n, GError **error
 						    "modified UTF-7: unpaired low surrogate");
 				return FALSE;
 			}
-			g_string_append_unichar(out,
-						0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00));
+			g_string_append_unichar(
+				out, 0x10000 + ((high - 0xd800) << 10) + (unit - 0xdc00));
 			high = 0;
 			continue;
 		}
@@ -282,10 +282,11 @@ pr_imap_utf7_decode(const gchar *mutf7, gssize len, GError **error)
 			continue;
 		}
 		if (after_shift) {
-			g_set_error_literal(error,
-					    PR_ERROR,
-					    PR_ERROR_PROTOCOL_ERROR,
-					    "modified UTF-7: a shift directly follows another shift");
+			g_set_error_literal(
+				error,
+				PR_ERROR,
+				PR_ERROR_PROTOCOL_ERROR,
+				"modified UTF-7: a shift directly follows another shift");
 			return NULL;
 		}
 		if (!pr_imap_utf7_decode_shift(out, p + start, i - start, error))

@@ -10,8 +10,7 @@
 
 #include "pr-imap-utf7.h"
 
-int
-LLVMFuzzerTestOneInput(const guint8 *data, gsize size);
+int LLVMFuzzerTestOneInput(const guint8 *data, gsize size);
 
 /* Just above the 64 KiB bound, so the refusal path is covered too. */
 #define FUZZ_UTF7_MAX_SIZE (64 * 1024 + 16)

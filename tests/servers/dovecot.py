@@ -104,7 +104,7 @@ def mutf7_encode(name):
     return "".join(out)
 
 
-def _set_pdeathsig():
+def set_pdeathsig():
     """preexec: the child gets SIGTERM when the process that started it dies (Linux)."""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -189,6 +189,8 @@ class Dovecot:
             "PR_TEST_DOVECOT_CONF": self.conf,
             "PR_TEST_SERVERS_DIR": HERE,
             "PR_TEST_RUN_DIR": self.run_dir,
+            "PR_TEST_SERVER_CERT": self.server_cert.cert,
+            "PR_TEST_SERVER_KEY": self.server_cert.key,
         }
 
     # -- setup -------------------------------------------------------------------------
@@ -420,7 +422,7 @@ service imap-login {{
             [dovecot_binary(), "-F", "-c", conf],
             stdin=subprocess.DEVNULL, stdout=errlog, stderr=errlog,
             start_new_session=True,  # its own process group: stop() kills exactly it
-            preexec_fn=_set_pdeathsig if self.tie_to_parent else None,
+            preexec_fn=set_pdeathsig if self.tie_to_parent else None,
         )
         errlog.close()
         self.procs.append(proc)

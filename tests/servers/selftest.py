@@ -222,9 +222,9 @@ class FixtureTest(unittest.TestCase):
     def test_seeded_flags_and_message_ids(self):
         m = imaps()
         m.login(USER, PASSWORD)
-        m.select("Archive", readonly=True)
-        for i in (0, 1, 3, 9):
-            gen = mailgen.generate(i, "Archive")
+        n = int(m.select("INBOX", readonly=True)[1][0])  # nothing changes INBOX
+        for i in [i for i in (0, 1, 3, 6, 9, 1999) if i < n]:
+            gen = mailgen.generate(i, "INBOX")
             typ, data = m.uid("SEARCH", "HEADER", "Message-ID", gen.message_id)
             uids = data[0].split()
             self.assertEqual(len(uids), 1, gen.message_id)
@@ -263,10 +263,9 @@ class FixtureTest(unittest.TestCase):
         m = imaps()
         m.login(USER, PASSWORD)
         m._simple_command("ENABLE", "QRESYNC")
-        typ, data = m.select("Archive")
+        m.select("Archive")
         uidvalidity = int(m.untagged_responses["UIDVALIDITY"][-1])
         modseq = int(m.untagged_responses["HIGHESTMODSEQ"][-1])
-        exists = int(data[0])
         m.close()
         # a change from a second connection: one flag set, one expunge
         other = imaps()
@@ -280,9 +279,13 @@ class FixtureTest(unittest.TestCase):
         m._command_complete("SELECT", tag)
         self.assertIn("VANISHED", m.untagged_responses)
         self.assertIn("FETCH", m.untagged_responses)
+        # seeded \Deleted messages (maildir "T") went with the EXPUNGE too
+        exists = int(m.untagged_responses["EXISTS"][-1])
+        self.assertLess(exists, 50)
         # IDLE, then a delivery through doveadm: EXISTS must arrive
-        tag = m._command("IDLE")
-        self.assertTrue(m._get_response() is None or True)
+        tag = m._new_tag()
+        m.send(tag + b" IDLE\r\n")
+        self.assertTrue(m._get_line().startswith(b"+"))
         msg = mailgen.generate(999, "Archive").data
         subprocess.run([sys.executable, os.path.join(HERE, "dovecot.py"), "deliver",
                         E["PR_TEST_DOVECOT_CONF"], USER, "Archive"], input=msg, check=True)
@@ -291,8 +294,10 @@ class FixtureTest(unittest.TestCase):
         m.sock.settimeout(20)
         while b"EXISTS" not in seen and time.monotonic() < deadline:
             seen += m._get_line() + b"\n"
-        self.assertIn(f"* {exists} EXISTS".encode(), seen)  # one expunged, one delivered
+        self.assertIn(f"* {exists + 1} EXISTS".encode(), seen)
         m.send(b"DONE\r\n")
+        while not m._get_line().startswith(tag + b" OK"):
+            pass
         m.logout()
 
 

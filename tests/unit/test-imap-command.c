@@ -22,8 +22,8 @@ assert_piece(GPtrArray *pieces, guint idx, const gchar *expected, gsize len)
 	if (piece_len != len || memcmp(data, expected, len) != 0) {
 		g_autofree gchar *got = g_strndup(data, MIN(piece_len, 200));
 		g_autofree gchar *want = g_strndup(expected, MIN(len, 200));
-		g_test_message("piece %u: got %" G_GSIZE_FORMAT " bytes \"%s\", want %" G_GSIZE_FORMAT
-			       " bytes \"%s\"",
+		g_test_message("piece %u: got %" G_GSIZE_FORMAT
+			       " bytes \"%s\", want %" G_GSIZE_FORMAT " bytes \"%s\"",
 			       idx,
 			       piece_len,
 			       got,
@@ -235,23 +235,25 @@ test_command_mailbox(void)
 		gboolean utf8;
 		const gchar *expected;
 	} cases[] = {
-	    {"Entwürfe", FALSE, "t SELECT Entw&APw-rfe\r\n"},
-	    {"Entwürfe", TRUE, "t SELECT \"Entwürfe\"\r\n"},
-	    {"INBOX", FALSE, "t SELECT INBOX\r\n"},
-	    {"inbox", FALSE, "t SELECT INBOX\r\n"},
-	    {"InBoX", TRUE, "t SELECT INBOX\r\n"},
-	    {"INBOX/Sub", FALSE, "t SELECT INBOX/Sub\r\n"},
-	    {"inbox.sub", FALSE, "t SELECT inbox.sub\r\n"},
-	    {"a&b", FALSE, "t SELECT a&-b\r\n"},
-	    {"a&b", TRUE, "t SELECT a&b\r\n"},
-	    {"Sent Items", FALSE, "t SELECT \"Sent Items\"\r\n"},
-	    {"日本語", FALSE, "t SELECT &ZeVnLIqe-\r\n"},
-	    {"📁 Archive", FALSE, "t SELECT \"&2D3cwQ- Archive\"\r\n"},
-	    {"~peter/mail/台北/日本語", FALSE, "t SELECT ~peter/mail/&U,BTFw-/&ZeVnLIqe-\r\n"},
-	    {"%", FALSE, "t SELECT \"%\"\r\n"},
-	    {"NIL", FALSE, "t SELECT \"NIL\"\r\n"},
-	    {"", FALSE, "t SELECT \"\"\r\n"},
-	    {"", TRUE, "t SELECT \"\"\r\n"},
+		{ "Entwürfe", FALSE, "t SELECT Entw&APw-rfe\r\n" },
+		{ "Entwürfe", TRUE, "t SELECT \"Entwürfe\"\r\n" },
+		{ "INBOX", FALSE, "t SELECT INBOX\r\n" },
+		{ "inbox", FALSE, "t SELECT INBOX\r\n" },
+		{ "InBoX", TRUE, "t SELECT INBOX\r\n" },
+		{ "INBOX/Sub", FALSE, "t SELECT INBOX/Sub\r\n" },
+		{ "inbox.sub", FALSE, "t SELECT inbox.sub\r\n" },
+		{ "a&b", FALSE, "t SELECT a&-b\r\n" },
+		{ "a&b", TRUE, "t SELECT a&b\r\n" },
+		{ "Sent Items", FALSE, "t SELECT \"Sent Items\"\r\n" },
+		{ "日本語", FALSE, "t SELECT &ZeVnLIqe-\r\n" },
+		{ "📁 Archive", FALSE, "t SELECT \"&2D3cwQ- Archive\"\r\n" },
+		{ "~peter/mail/台北/日本語",
+		  FALSE,
+		  "t SELECT ~peter/mail/&U,BTFw-/&ZeVnLIqe-\r\n" },
+		{ "%", FALSE, "t SELECT \"%\"\r\n" },
+		{ "NIL", FALSE, "t SELECT \"NIL\"\r\n" },
+		{ "", FALSE, "t SELECT \"\"\r\n" },
+		{ "", TRUE, "t SELECT \"\"\r\n" },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -349,7 +351,7 @@ assert_append(PrImapLiteralMode mode, gsize len, gboolean expect_sync)
 	}
 	log = pr_imap_command_to_log_string(cmd, "A5");
 	expected_log =
-	    g_strdup_printf("A5 APPEND Entw&APw-rfe (\\Seen) {%" G_GSIZE_FORMAT " bytes}", len);
+		g_strdup_printf("A5 APPEND Entw&APw-rfe (\\Seen) {%" G_GSIZE_FORMAT " bytes}", len);
 	g_assert_cmpstr(log, ==, expected_log);
 }
 
@@ -412,7 +414,7 @@ static void
 test_command_uid_set(void)
 {
 	g_autoptr(PrImapCommand) cmd = pr_imap_command_new("UID STORE");
-	const guint32 uids[] = {9, 1, 2, 3, 12, 11, 10, 5, 4, 7, 7};
+	const guint32 uids[] = { 9, 1, 2, 3, 12, 11, 10, 5, 4, 7, 7 };
 	g_autofree gchar *log = NULL;
 
 	pr_imap_command_add_uid_set(cmd, uids, G_N_ELEMENTS(uids));
@@ -421,6 +423,22 @@ test_command_uid_set(void)
 	assert_single(cmd, "A4", "A4 UID STORE 1:5,7,9:12 +FLAGS.SILENT (\\Deleted)\r\n");
 	log = pr_imap_command_to_log_string(cmd, "A4");
 	g_assert_cmpstr(log, ==, "A4 UID STORE 1:5,7,9:12 +FLAGS.SILENT (\\Deleted)");
+}
+
+/* A verbatim token cannot smuggle a line break onto the wire or into a log line. */
+static void
+test_command_injection(void)
+{
+	g_autoptr(PrImapCommand) cmd = pr_imap_command_new("NOOP");
+	g_autofree gchar *log = NULL;
+
+	g_test_expect_message("PrImap", G_LOG_LEVEL_CRITICAL, "*strpbrk*");
+	pr_imap_command_add_atom(cmd, "x\r\nA2 DELETE INBOX");
+	g_test_assert_expected_messages();
+	pr_imap_command_add_atom(cmd, "a\tb");
+	assert_single(cmd, "A1", "A1 NOOP a\tb\r\n");
+	log = pr_imap_command_to_log_string(cmd, "A1");
+	g_assert_cmpstr(log, ==, "A1 NOOP a?b");
 }
 
 int
@@ -443,5 +461,6 @@ main(int argc, char **argv)
 	g_test_add_func("/imap/command/literal-empty", test_command_literal_empty);
 	g_test_add_func("/imap/command/multiple-literals", test_command_multiple_literals);
 	g_test_add_func("/imap/command/uid-set", test_command_uid_set);
+	g_test_add_func("/imap/command/injection", test_command_injection);
 	return g_test_run();
 }

@@ -9,10 +9,12 @@
 #include "pr-imap-sasl.h"
 
 /* RFC 7677 section 3 */
-#define RFC7677_NONCE	     "rOprNGfwEbeRWgbNEkqO"
-#define RFC7677_SERVER_FIRST "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
-#define RFC7677_CLIENT_FINAL                                                                        \
-	"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMH" \
+#define RFC7677_NONCE "rOprNGfwEbeRWgbNEkqO"
+#define RFC7677_SERVER_FIRST                                                                       \
+	"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+#define RFC7677_CLIENT_FINAL                                                                       \
+	"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+"           \
+	"Ute9ytag9zjfMH"                                                                           \
 	"gsqmmiz7AndVQ="
 #define RFC7677_SERVER_FINAL "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
 
@@ -88,13 +90,13 @@ assert_choose_error(const gchar *wanted, const gchar *const *offered, gint code)
 static void
 test_sasl_choose(void)
 {
-	const gchar *all[] = {"XOAUTH2", "CRAM-MD5", "LOGIN", "PLAIN", "SCRAM-SHA-256", NULL};
-	const gchar *no_scram[] = {"LOGIN", "PLAIN", "CRAM-MD5", NULL};
-	const gchar *login_cram[] = {"CRAM-MD5", "login", NULL};
-	const gchar *cram[] = {"CRAM-MD5", NULL};
-	const gchar *oauth[] = {"XOAUTH2", "OAUTHBEARER", NULL};
-	const gchar *prefixed[] = {"AUTH=PLAIN", "AUTH=SCRAM-SHA-1", NULL};
-	const gchar *none[] = {NULL};
+	const gchar *all[] = { "XOAUTH2", "CRAM-MD5", "LOGIN", "PLAIN", "SCRAM-SHA-256", NULL };
+	const gchar *no_scram[] = { "LOGIN", "PLAIN", "CRAM-MD5", NULL };
+	const gchar *login_cram[] = { "CRAM-MD5", "login", NULL };
+	const gchar *cram[] = { "CRAM-MD5", NULL };
+	const gchar *oauth[] = { "XOAUTH2", "OAUTHBEARER", NULL };
+	const gchar *prefixed[] = { "AUTH=PLAIN", "AUTH=SCRAM-SHA-1", NULL };
+	const gchar *none[] = { NULL };
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *got = NULL;
 
@@ -254,7 +256,8 @@ test_sasl_xoauth2(void)
 
 	/* error challenge: an empty response, then the server's NO ends it */
 	r2 = step_str(sasl,
-		      "{\"status\":\"401\",\"schemes\":\"Bearer\",\"scope\":\"https://mail.google.com/\"}",
+		      "{\"status\":\"401\",\"schemes\":\"Bearer\",\"scope\":\"https://"
+		      "mail.google.com/\"}",
 		      &error);
 	g_assert_no_error(error);
 	assert_bytes(r2, "", 0);
@@ -268,7 +271,8 @@ test_sasl_xoauth2(void)
 static void
 test_sasl_oauthbearer(void)
 {
-	g_autoptr(PrImapSasl) sasl = sasl_new("OAUTHBEARER", "user@example.com", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==");
+	g_autoptr(PrImapSasl) sasl = sasl_new(
+		"OAUTHBEARER", "user@example.com", "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==");
 	g_autoptr(PrImapSasl) escaped = NULL;
 	g_autoptr(PrImapSasl) nohost = NULL;
 	g_autoptr(GError) error = NULL;
@@ -289,7 +293,8 @@ test_sasl_oauthbearer(void)
 	g_assert_true(pr_imap_sasl_is_complete(sasl));
 	r2 = step_str(sasl,
 		      "{\"status\":\"invalid_token\",\"scope\":\"example_scope\","
-		      "\"openid-configuration\":\"https://example.com/.well-known/openid-configuration\"}",
+		      "\"openid-configuration\":\"https://example.com/.well-known/"
+		      "openid-configuration\"}",
 		      &error);
 	g_assert_no_error(error);
 	assert_bytes(r2, "\001", 1);
@@ -362,7 +367,8 @@ test_sasl_scram_rfc7677(void)
 static void
 test_sasl_scram_escaping(void)
 {
-	g_autoptr(PrImapSasl) sasl = scram_new("jo,e=x@example.com", "pässwörd", "fyko+d2lbbFgONRv9qkxdawL");
+	g_autoptr(PrImapSasl) sasl =
+		scram_new("jo,e=x@example.com", "pässwörd", "fyko+d2lbbFgONRv9qkxdawL");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) first = NULL;
 	g_autoptr(GBytes) final = NULL;
@@ -374,9 +380,10 @@ test_sasl_scram_escaping(void)
 	first = pr_imap_sasl_step(sasl, NULL, &error);
 	g_assert_no_error(error);
 	assert_bytes(first, expected_first, strlen(expected_first));
-	final = step_str(sasl,
-			 "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096,x=ext",
-			 &error);
+	final = step_str(
+		sasl,
+		"r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096,x=ext",
+		&error);
 	g_assert_no_error(error);
 	assert_bytes(final, expected_final, strlen(expected_final));
 	last = step_str(sasl, "v=azI2XG7HOCo25WE4Wdw+//0xDuGzhXz6T4MQchttL+Y=", &error);
@@ -415,22 +422,23 @@ static void
 test_sasl_scram_bad_server_first(void)
 {
 	const gchar *bad[] = {
-	    "",
-	    "r=" RFC7677_NONCE ",s=W22ZaJ0SNY7soEsUEjb6gQ==",			   /* no i= */
-	    "r=" RFC7677_NONCE "xyz,i=4096,s=W22ZaJ0SNY7soEsUEjb6gQ==",		   /* order */
-	    "r=" RFC7677_NONCE ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",		   /* not extended */
-	    "r=XXXXXXXXXXXXXXXXXXXXxyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",	   /* not ours */
-	    "r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4095",	   /* too few */
-	    "r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000001",	   /* too many */
-	    "r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=99999999999999999999",
-	    "r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=04096",
-	    "r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096x",
-	    "r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=",
-	    "r=" RFC7677_NONCE "xyz,s=W22Za!0SNY7soEsUEjb6gQ==,i=4096",	   /* bad base64 */
-	    "r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ=,i=4096",	   /* bad length */
-	    "r=" RFC7677_NONCE "xyz,s=,i=4096",				   /* empty salt */
-	    "m=required,r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096", /* mandatory ext */
-	    "e=other-error",
+		"",
+		"r=" RFC7677_NONCE ",s=W22ZaJ0SNY7soEsUEjb6gQ==",	       /* no i= */
+		"r=" RFC7677_NONCE "xyz,i=4096,s=W22ZaJ0SNY7soEsUEjb6gQ==",    /* order */
+		"r=" RFC7677_NONCE ",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096",       /* not extended */
+		"r=XXXXXXXXXXXXXXXXXXXXxyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096", /* not ours */
+		"r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4095",    /* too few */
+		"r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=1000001", /* too many */
+		"r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=99999999999999999999",
+		"r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=04096",
+		"r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096x",
+		"r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=",
+		"r=" RFC7677_NONCE "xyz,s=W22Za!0SNY7soEsUEjb6gQ==,i=4096", /* bad base64 */
+		"r=" RFC7677_NONCE "xyz,s=W22ZaJ0SNY7soEsUEjb6gQ=,i=4096",  /* bad length */
+		"r=" RFC7677_NONCE "xyz,s=,i=4096",			    /* empty salt */
+		"m=required,r=" RFC7677_NONCE
+		"xyz,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096", /* mandatory ext */
+		"e=other-error",
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -456,15 +464,15 @@ static void
 test_sasl_scram_bad_server_final(void)
 {
 	const gchar *bad[] = {
-	    "v=6rrjTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=", /* one bit off */
-	    "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G5=", /* non-zero padding bits */
-	    "v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
-	    "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl9",	  /* truncated */
-	    "v=",
-	    "v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=x",
-	    "e=invalid-proof",
-	    "x=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=",
-	    "",
+		"v=6rrjTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=", /* one bit off */
+		"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G5=", /* non-zero padding bits */
+		"v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+		"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl9", /* truncated */
+		"v=",
+		"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=x",
+		"e=invalid-proof",
+		"x=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=",
+		"",
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {

@@ -18,19 +18,19 @@ test_seqset_parse(void)
 		guint64 count;
 		guint n_ranges;
 	} cases[] = {
-	    {"1", 0, "1", 1, 1},
-	    {"1,3:5,9:*", 12, "1,3:5,9:12", 8, 3},
-	    {"5:3", 0, "3:5", 3, 1},
-	    {"*:9", 12, "9:12", 4, 1},
-	    {"*", 7, "7", 1, 1},
-	    {"1:*", 4294967295u, "1:4294967295", 4294967295u, 1},
-	    {"1:4294967295", 0, "1:4294967295", 4294967295u, 1},
-	    {"4294967295", 0, "4294967295", 1, 1},
-	    {"3,1,2", 0, "1:3", 3, 1},
-	    {"1:5,2:3,4:10,12", 0, "1:10,12", 11, 2},
-	    {"7,7,7", 0, "7", 1, 1},
-	    {"10:20,1:9", 0, "1:20", 20, 1},
-	    {"4294967294,4294967295,1", 0, "1,4294967294:4294967295", 3, 2},
+		{ "1", 0, "1", 1, 1 },
+		{ "1,3:5,9:*", 12, "1,3:5,9:12", 8, 3 },
+		{ "5:3", 0, "3:5", 3, 1 },
+		{ "*:9", 12, "9:12", 4, 1 },
+		{ "*", 7, "7", 1, 1 },
+		{ "1:*", 4294967295u, "1:4294967295", 4294967295u, 1 },
+		{ "1:4294967295", 0, "1:4294967295", 4294967295u, 1 },
+		{ "4294967295", 0, "4294967295", 1, 1 },
+		{ "3,1,2", 0, "1:3", 3, 1 },
+		{ "1:5,2:3,4:10,12", 0, "1:10,12", 11, 2 },
+		{ "7,7,7", 0, "7", 1, 1 },
+		{ "10:20,1:9", 0, "1:20", 20, 1 },
+		{ "4294967294,4294967295,1", 0, "1,4294967294:4294967295", 3, 2 },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -55,31 +55,31 @@ test_seqset_parse_invalid(void)
 		const gchar *text;
 		guint32 star;
 	} cases[] = {
-	    {"", 10},
-	    {"0", 10},
-	    {"0:5", 10},
-	    {"1:0", 10},
-	    {"01", 10},
-	    {"4294967296", 10},
-	    {"1:4294967296", 10},
-	    {"99999999999999999999999", 10},
-	    {"1,,2", 10},
-	    {",1", 10},
-	    {"1,", 10},
-	    {"1:", 10},
-	    {":1", 10},
-	    {"1::2", 10},
-	    {"1:2:3", 10},
-	    {"1 ,2", 10},
-	    {" 1", 10},
-	    {"1 ", 10},
-	    {"-1", 10},
-	    {"+1", 10},
-	    {"a", 10},
-	    {"1:*", 0},
-	    {"*", 0},
-	    {"**", 10},
-	    {"1\n", 10},
+		{ "", 10 },
+		{ "0", 10 },
+		{ "0:5", 10 },
+		{ "1:0", 10 },
+		{ "01", 10 },
+		{ "4294967296", 10 },
+		{ "1:4294967296", 10 },
+		{ "99999999999999999999999", 10 },
+		{ "1,,2", 10 },
+		{ ",1", 10 },
+		{ "1,", 10 },
+		{ "1:", 10 },
+		{ ":1", 10 },
+		{ "1::2", 10 },
+		{ "1:2:3", 10 },
+		{ "1 ,2", 10 },
+		{ " 1", 10 },
+		{ "1 ", 10 },
+		{ "-1", 10 },
+		{ "+1", 10 },
+		{ "a", 10 },
+		{ "1:*", 0 },
+		{ "*", 0 },
+		{ "**", 10 },
+		{ "1\n", 10 },
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
@@ -229,7 +229,7 @@ test_seqset_random(void)
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *str = NULL;
 	g_autofree gchar *str2 = NULL;
-	gboolean bitmap[2001] = {FALSE};
+	gboolean bitmap[2001] = { FALSE };
 	guint64 expected = 0;
 	GRand *rand = g_rand_new_with_seed(42);
 
@@ -264,7 +264,8 @@ static void
 test_seqset_to_strings(void)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(PrImapSeqset) set = pr_imap_seqset_parse("1:5,7,9:12,100,1000:2000", 0, 0, &error);
+	g_autoptr(PrImapSeqset) set =
+		pr_imap_seqset_parse("1:5,7,9:12,100,1000:2000", 0, 0, &error);
 	g_autoptr(PrImapSeqset) empty = pr_imap_seqset_new();
 	g_autoptr(GPtrArray) all = NULL;
 	g_autoptr(GPtrArray) split = NULL;
@@ -338,10 +339,10 @@ test_seqset_to_strings_large(void)
 static void
 test_seqset_format_uids(void)
 {
-	const guint32 uids[] = {12, 1, 2, 3, 9, 4, 5, 7, 10, 11, 3, 3};
-	const guint32 top[] = {G_MAXUINT32, G_MAXUINT32 - 1, 1};
-	const guint32 one[] = {42};
-	const guint32 zero[] = {0, 5, 0, 6};
+	const guint32 uids[] = { 12, 1, 2, 3, 9, 4, 5, 7, 10, 11, 3, 3 };
+	const guint32 top[] = { G_MAXUINT32, G_MAXUINT32 - 1, 1 };
+	const guint32 one[] = { 42 };
+	const guint32 zero[] = { 0, 5, 0, 6 };
 	g_autofree gchar *s1 = pr_imap_seqset_format_uids(uids, G_N_ELEMENTS(uids));
 	g_autofree gchar *s2 = pr_imap_seqset_format_uids(top, G_N_ELEMENTS(top));
 	g_autofree gchar *s3 = pr_imap_seqset_format_uids(one, 1);

@@ -14,29 +14,29 @@ typedef struct {
 
 /* Expected encodings were computed independently (Python's utf-16-be + base64). */
 static const Utf7Pair utf7_pairs[] = {
-    {"", ""},
-    {"INBOX", "INBOX"},
-    {"Gesendete Objekte", "Gesendete Objekte"},
-    {"Entwürfe", "Entw&APw-rfe"},
-    {"Отправленные", "&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-"},
-    {"日本語", "&ZeVnLIqe-"},
-    {"📁 Archive", "&2D3cwQ- Archive"},
-    {"a&b", "a&-b"},
-    {"&&", "&-&-"},
-    {"é", "&AOk-"},
-    {"é&", "&AOk-&-"},
-    /* RFC 3501 section 5.1.3 example */
-    {"~peter/mail/台北/日本語", "~peter/mail/&U,BTFw-/&ZeVnLIqe-"},
-    {"Ünïcödé & 📁📂", "&ANw-n&AO8-c&APY-d&AOk- &- &2D3cwdg93MI-"},
-    {"x\001y", "x&AAE-y"},
-    {"\177", "&AH8-"},
-    {"Ελληνικά", "&A5UDuwO7A7cDvQO5A7oDrA-"},
-    {"עברית", "&BeIF0QXoBdkF6g-"},
-    {"العربية", "&BicGRAY5BjEGKAZKBik-"},
-    {"한국어", "&1VytbcW0-"},
-    {"🎉", "&2DzfiQ-"},
-    {"a📁b🗂c", "a&2D3cwQ-b&2D3dwg-c"},
-    {"Posteingang/Entwürfe/Ärger", "Posteingang/Entw&APw-rfe/&AMQ-rger"},
+	{ "", "" },
+	{ "INBOX", "INBOX" },
+	{ "Gesendete Objekte", "Gesendete Objekte" },
+	{ "Entwürfe", "Entw&APw-rfe" },
+	{ "Отправленные", "&BB4EQgQ,BEAEMAQyBDsENQQ9BD0ESwQ1-" },
+	{ "日本語", "&ZeVnLIqe-" },
+	{ "📁 Archive", "&2D3cwQ- Archive" },
+	{ "a&b", "a&-b" },
+	{ "&&", "&-&-" },
+	{ "é", "&AOk-" },
+	{ "é&", "&AOk-&-" },
+	/* RFC 3501 section 5.1.3 example */
+	{ "~peter/mail/台北/日本語", "~peter/mail/&U,BTFw-/&ZeVnLIqe-" },
+	{ "Ünïcödé & 📁📂", "&ANw-n&AO8-c&APY-d&AOk- &- &2D3cwdg93MI-" },
+	{ "x\001y", "x&AAE-y" },
+	{ "\177", "&AH8-" },
+	{ "Ελληνικά", "&A5UDuwO7A7cDvQO5A7oDrA-" },
+	{ "עברית", "&BeIF0QXoBdkF6g-" },
+	{ "العربية", "&BicGRAY5BjEGKAZKBik-" },
+	{ "한국어", "&1VytbcW0-" },
+	{ "🎉", "&2DzfiQ-" },
+	{ "a📁b🗂c", "a&2D3cwQ-b&2D3dwg-c" },
+	{ "Posteingang/Entwürfe/Ärger", "Posteingang/Entw&APw-rfe/&AMQ-rger" },
 };
 
 static void
@@ -81,28 +81,28 @@ static void
 test_utf7_decode_invalid(void)
 {
 	const gchar *invalid[] = {
-	    "&",	  /* unterminated */
-	    "abc&",	  /* unterminated */
-	    "&AOk",	  /* unterminated */
-	    "&A=k-",	  /* '=' is not modified base64 */
-	    "&AO/-",	  /* '/' is ',' in modified base64 */
-	    "&AO k-",	  /* space inside a shift */
-	    "&AOl-",	  /* non-zero leftover bits */
-	    "&AOkA-",	  /* a whole spare base64 character */
-	    "&A-",	  /* too short for one UTF-16 unit */
-	    "&AGE-",	  /* 'a' must not be encoded */
-	    "&ACY-",	  /* '&' must be written "&-" */
-	    "&AOk-&AOk-", /* a shift directly after a shift */
-	    "&AGE-&AGE-", /* same, and printable inside */
-	    "&2D0-",	  /* lone high surrogate */
-	    "&2D0AQQ-",	  /* high surrogate then a non-surrogate */
-	    "&2D3YPQ-",	  /* two high surrogates */
-	    "&3ME-",	  /* lone low surrogate */
-	    "&3MHYPQ-",	  /* low then high */
-	    "&AAA-",	  /* encoded NUL */
-	    "Entwürfe",	  /* raw 8-bit */
-	    "a\tb",	  /* raw control character */
-	    "a\177b",	  /* raw DEL */
+		"&",	      /* unterminated */
+		"abc&",	      /* unterminated */
+		"&AOk",	      /* unterminated */
+		"&A=k-",      /* '=' is not modified base64 */
+		"&AO/-",      /* '/' is ',' in modified base64 */
+		"&AO k-",     /* space inside a shift */
+		"&AOl-",      /* non-zero leftover bits */
+		"&AOkA-",     /* a whole spare base64 character */
+		"&A-",	      /* too short for one UTF-16 unit */
+		"&AGE-",      /* 'a' must not be encoded */
+		"&ACY-",      /* '&' must be written "&-" */
+		"&AOk-&AOk-", /* a shift directly after a shift */
+		"&AGE-&AGE-", /* same, and printable inside */
+		"&2D0-",      /* lone high surrogate */
+		"&2D0AQQ-",   /* high surrogate then a non-surrogate */
+		"&2D3YPQ-",   /* two high surrogates */
+		"&3ME-",      /* lone low surrogate */
+		"&3MHYPQ-",   /* low then high */
+		"&AAA-",      /* encoded NUL */
+		"Entwürfe",   /* raw 8-bit */
+		"a\tb",	      /* raw control character */
+		"a\177b",     /* raw DEL */
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(invalid); i++) {
@@ -153,12 +153,12 @@ static void
 test_utf7_encode_invalid(void)
 {
 	const gchar *invalid[] = {
-	    "\xff",
-	    "Entw\xfcrfe",	/* Latin-1, not UTF-8 */
-	    "\xc3",		/* truncated sequence */
-	    "\xed\xa0\xbd",	/* CESU-style surrogate */
-	    "\xf4\x90\x80\x80", /* beyond U+10FFFF */
-	    "\xc0\xaf",		/* overlong '/' */
+		"\xff",
+		"Entw\xfcrfe",	    /* Latin-1, not UTF-8 */
+		"\xc3",		    /* truncated sequence */
+		"\xed\xa0\xbd",	    /* CESU-style surrogate */
+		"\xf4\x90\x80\x80", /* beyond U+10FFFF */
+		"\xc0\xaf",	    /* overlong '/' */
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(invalid); i++) {
@@ -178,7 +178,7 @@ test_utf7_roundtrip_all(void)
 		g_autoptr(GError) error = NULL;
 		g_autofree gchar *enc = NULL;
 		g_autofree gchar *dec = NULL;
-		gchar buf[16] = {'x', 0};
+		gchar buf[16] = { 'x', 0 };
 		gint n;
 
 		if (c >= 0xd800 && c <= 0xdfff)

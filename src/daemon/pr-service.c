@@ -1,0 +1,1681 @@
+/*
+ * Copyright 2026 The Postroom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "PrDaemon"
+
+#include <gio/gunixfdlist.h>
+#include <glib/gi18n.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pr-daemon.h"
+#include "pr-dbus-generated.h"
+#include "pr-error.h"
+#include "pr-imap-client.h"
+#include "pr-secrets.h"
+#include "pr-service.h"
+#include "pr-settings.h"
+#include "pr-store.h"
+#include "pr-sync.h"
+
+/*
+ * Requests that do network work become jobs: each job owns an exported operation, and
+ * the jobs of one account run one at a time in the order they came (one writer per
+ * account). Reads of the store answer at once, online or not.
+ */
+
+typedef struct _PrJob PrJob;
+typedef void (*PrJobFunc)(PrService *self, PrJob *job);
+
+typedef enum {
+	PR_COMPLETE_AFTER_NONE,
+	PR_COMPLETE_AFTER_CONNECT,
+	PR_COMPLETE_AFTER_SYNC,
+	PR_COMPLETE_AFTER_DISCONNECT,
+} PrCompleteAfter;
+
+struct _PrJob {
+	PrOperation *operation;
+	PrJobFunc run;
+	PrJobFunc then; /* what a connecting job does once connected */
+	PrSyncScope scope;
+	gchar **folders;
+	GArray *ids; /* guint64 */
+	PrCompleteAfter complete_after;
+	gboolean disconnect_after;
+	gboolean background; /* no client waits for it: BackgroundSync */
+};
+
+static void
+pr_job_free(PrJob *job)
+{
+	g_clear_object(&job->operation);
+	g_strfreev(job->folders);
+	if (job->ids != NULL)
+		g_array_unref(job->ids);
+	g_free(job);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrJob, pr_job_free)
+
+/* The service and the job an async step belongs to. */
+typedef struct {
+	PrService *self; /* owned */
+	PrJob *job;
+} JobCall;
+
+static JobCall *
+job_call_new(PrService *self, PrJob *job)
+{
+	JobCall *call = g_new0(JobCall, 1);
+	call->self = g_object_ref(self);
+	call->job = job;
+	return call;
+}
+
+static void
+job_call_free(JobCall *call)
+{
+	g_object_unref(call->self);
+	g_free(call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(JobCall, job_call_free)
+
+struct _PrService {
+	GObject parent_instance;
+	PrDaemon *daemon; /* unowned: the daemon owns us */
+	GDBusObjectManagerServer *manager;
+	gchar *id;
+	gchar *path;
+	PrDBusObjectSkeleton *object;
+	PrDBusImap4Service *iface;
+	GSettings *settings;
+	PrStore *store;
+	PrImapClient *client; /* logged in, or NULL */
+	PrSync *sync;
+	GQueue jobs;
+	PrJob *current;
+	PrJob *background;   /* a running background sync, not in the queue */
+	PrJob *stay_online;  /* ConnectAndSync("disconnect"), alive until the connection ends */
+	guint resync_id;
+	gboolean removed;
+};
+
+G_DEFINE_TYPE(PrService, pr_service, G_TYPE_OBJECT)
+
+static void
+pr_service_run_next(PrService *self);
+static void
+pr_service_job_connect(PrService *self, PrJob *job);
+
+/* State ---------------------------------------------------------------------------------- */
+
+static void
+pr_service_set_state(PrService *self, const gchar *state)
+{
+	pr_dbus_imap4_service_set_state(self->iface, state);
+}
+
+static void
+pr_service_update_busy(PrService *self)
+{
+	pr_dbus_imap4_service_set_busy(self->iface,
+				       self->current != NULL || self->background != NULL);
+	pr_dbus_imap4_service_set_background_sync(self->iface, self->background != NULL);
+}
+
+static void
+pr_service_set_last_error(PrService *self, const GError *error)
+{
+	g_autoptr(GError) copy = g_error_copy(error);
+
+	pr_error_convert(&copy);
+	pr_dbus_imap4_service_set_last_error(
+	    self->iface,
+	    g_variant_new("(ss)", pr_error_to_dbus_name(copy->code), copy->message));
+}
+
+static void
+pr_service_forget_connection(PrService *self)
+{
+	if (self->client != NULL) {
+		g_signal_handlers_disconnect_by_data(self->client, self);
+		pr_imap_client_close(self->client);
+	}
+	g_clear_object(&self->sync);
+	g_clear_object(&self->client);
+	if (self->resync_id != 0) {
+		g_source_remove(self->resync_id);
+		self->resync_id = 0;
+	}
+	pr_dbus_imap4_service_set_connected(self->iface, FALSE);
+	pr_service_set_state(self, "disconnected");
+}
+
+/* The connection ended without being asked to. */
+static void
+pr_service_client_closed_cb(PrImapClient *client, GError *error, gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(PrJob) stay = g_steal_pointer(&self->stay_online);
+
+	g_debug("%s: connection closed: %s", self->id, error != NULL ? error->message : "");
+	if (error != NULL && !g_error_matches(error, PR_ERROR, PR_ERROR_CANCELLED))
+		pr_service_set_last_error(self, error);
+	pr_service_forget_connection(self);
+	if (stay != NULL)
+		pr_operation_complete(stay->operation, NULL);
+}
+
+/* Finishing jobs -------------------------------------------------------------------------- */
+
+static void
+pr_service_job_done(PrService *self, PrJob *job, GError *error)
+{
+	g_autoptr(GError) owned = error;
+	g_autoptr(PrJob) finished = NULL;
+
+	if (owned != NULL) {
+		pr_error_convert(&owned);
+		if (!g_error_matches(owned, PR_ERROR, PR_ERROR_CANCELLED))
+			pr_service_set_last_error(self, owned);
+	}
+	if (job == self->background) {
+		finished = g_steal_pointer(&self->background);
+	} else if (job == self->current) {
+		finished = g_steal_pointer(&self->current);
+	} else {
+		finished = job;
+	}
+	if (self->client != NULL)
+		pr_service_set_state(self, "connected");
+	pr_operation_complete(finished->operation, owned);
+	pr_service_update_busy(self);
+	pr_service_run_next(self);
+}
+
+/* Settings -> engine ---------------------------------------------------------------------- */
+
+static PrImapClient *
+pr_service_new_client(PrService *self, PrAccountConfig *config, GError **error)
+{
+	g_autoptr(PrImapClient) client = NULL;
+	PrImapSecurity security = PR_IMAP_SECURITY_TLS;
+
+	pr_imap_security_from_string(config->security, &security);
+	client = pr_imap_client_new(config->host, config->port, security);
+	pr_imap_client_set_timeout(client, config->timeout);
+	pr_imap_client_set_compress(client, config->compress);
+	if (config->tls_ca_file != NULL && config->tls_ca_file[0] != '\0' &&
+	    !pr_imap_client_set_ca_file(client, config->tls_ca_file, error))
+		return NULL;
+	if (config->tls_pinned_certificate != NULL && config->tls_pinned_certificate[0] != '\0' &&
+	    !pr_imap_client_set_pinned_certificate(client, config->tls_pinned_certificate, error))
+		return NULL;
+	return g_steal_pointer(&client);
+}
+
+static void
+pr_service_sync_options(PrAccountConfig *config, PrSyncOptions *options)
+{
+	memset(options, 0, sizeof(*options));
+	options->folder_sync = config->folder_sync;
+	options->subscription_update = config->subscription_update;
+	options->inbox_sync_limit = config->inbox_sync_limit;
+	options->mailbox_sync_limit = config->mailbox_sync_limit;
+	options->sync_search = config->sync_search;
+	options->folder_path = config->folder_path;
+	options->update_seen_flags = config->update_seen_flags;
+}
+
+/* Store changes -> signals ---------------------------------------------------------------- */
+
+static GVariant *
+pr_service_ids_variant(GArray *ids)
+{
+	if (ids == NULL)
+		return g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, NULL, 0, sizeof(guint64));
+	return g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, ids->data, ids->len, sizeof(guint64));
+}
+
+static void
+pr_service_folders_changed_cb(PrSync *sync, gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	pr_dbus_imap4_service_emit_folders_changed(self->iface);
+}
+
+static void
+pr_service_messages_changed_cb(PrSync *sync,
+			       const gchar *folder,
+			       GArray *added,
+			       GArray *changed,
+			       GArray *removed,
+			       gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	pr_dbus_imap4_service_emit_messages_changed(self->iface,
+						    folder,
+						    pr_service_ids_variant(added),
+						    pr_service_ids_variant(changed),
+						    pr_service_ids_variant(removed));
+}
+
+static void
+pr_service_new_mail_cb(PrSync *sync, const gchar *folder, GArray *ids, gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	pr_dbus_imap4_service_emit_new_mail(self->iface, folder, pr_service_ids_variant(ids));
+}
+
+static void
+pr_service_alert_cb(PrImapClient *client, const gchar *text, gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	pr_dbus_imap4_service_emit_alert(self->iface, text);
+}
+
+/* Connect --------------------------------------------------------------------------------- */
+
+typedef struct {
+	PrService *self;
+	PrJob *job;
+	PrImapClient *client;
+	PrAccountConfig *config;
+} ConnectData;
+
+static void
+connect_data_free(ConnectData *data)
+{
+	g_object_unref(data->self);
+	g_clear_object(&data->client);
+	g_clear_pointer(&data->config, pr_account_config_free);
+	g_free(data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConnectData, connect_data_free)
+
+/* The job continues after a successful connect (sync, stay online, ...). */
+static void
+pr_service_connected(PrService *self, PrJob *job);
+
+static void
+pr_service_connect_failed(ConnectData *data, GError *error)
+{
+	PrService *self = data->self;
+
+	if (data->client != NULL)
+		pr_imap_client_close(data->client);
+	pr_service_set_state(self, "disconnected");
+	pr_service_job_done(self, data->job, error);
+}
+
+static void
+pr_service_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(ConnectData) data = user_data;
+	PrService *self = data->self;
+	g_autoptr(GError) error = NULL;
+	PrSyncOptions options;
+
+	if (!pr_imap_client_login_finish(PR_IMAP_CLIENT(source), res, &error)) {
+		pr_service_connect_failed(data, g_steal_pointer(&error));
+		return;
+	}
+	if (self->removed) {
+		pr_service_connect_failed(
+		    data,
+		    g_error_new_literal(PR_ERROR, PR_ERROR_CANCELLED, _("The account was removed")));
+		return;
+	}
+	self->client = g_steal_pointer(&data->client);
+	g_signal_connect(self->client, "closed", G_CALLBACK(pr_service_client_closed_cb), self);
+	g_signal_connect(self->client, "alert", G_CALLBACK(pr_service_alert_cb), self);
+	pr_service_sync_options(data->config, &options);
+	self->sync = pr_sync_new(self->client, self->store, &options);
+	g_signal_connect(self->sync,
+			 "folders-changed",
+			 G_CALLBACK(pr_service_folders_changed_cb),
+			 self);
+	g_signal_connect(self->sync,
+			 "messages-changed",
+			 G_CALLBACK(pr_service_messages_changed_cb),
+			 self);
+	g_signal_connect(self->sync, "new-mail", G_CALLBACK(pr_service_new_mail_cb), self);
+	pr_dbus_imap4_service_set_server_capabilities(
+	    self->iface,
+	    pr_imap_client_get_capabilities(self->client));
+	pr_dbus_imap4_service_set_connected(self->iface, TRUE);
+	pr_dbus_imap4_service_set_last_error(self->iface, g_variant_new("(ss)", "", ""));
+	pr_service_set_state(self, "connected");
+	g_info("%s: connected to %s", self->id, data->config->host);
+	pr_service_connected(self, data->job);
+}
+
+static void
+pr_service_tcp_connected_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(ConnectData) data = user_data;
+	PrService *self = data->self;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *password = NULL;
+
+	if (!pr_imap_client_connect_finish(PR_IMAP_CLIENT(source), res, &error)) {
+		pr_service_connect_failed(data, g_steal_pointer(&error));
+		return;
+	}
+	password = g_object_steal_data(G_OBJECT(data->client), "pr-service-password");
+	pr_service_set_state(self, "authenticating");
+	pr_progress_set_stage(pr_operation_get_progress(data->job->operation), "authenticating");
+	pr_imap_client_login_async(data->client,
+				   data->config->user,
+				   password,
+				   data->config->auth,
+				   pr_operation_get_cancellable(data->job->operation),
+				   pr_service_login_cb,
+				   data);
+	explicit_bzero(password, strlen(password));
+	g_steal_pointer(&data);
+}
+
+static void
+pr_service_password_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(ConnectData) data = user_data;
+	PrService *self = data->self;
+	g_autoptr(GError) error = NULL;
+	gchar *password;
+
+	password = pr_secrets_lookup_finish(res, &error);
+	if (password == NULL) {
+		pr_service_connect_failed(data, g_steal_pointer(&error));
+		return;
+	}
+	data->client = pr_service_new_client(self, data->config, &error);
+	if (data->client == NULL) {
+		explicit_bzero(password, strlen(password));
+		g_free(password);
+		pr_service_connect_failed(data, g_steal_pointer(&error));
+		return;
+	}
+	/* held only until the login is sent; freed (and wiped) by the login step */
+	g_object_set_data_full(G_OBJECT(data->client), "pr-service-password", password, g_free);
+	pr_service_set_state(self, "connecting");
+	pr_imap_client_connect_async(data->client,
+				     pr_operation_get_cancellable(data->job->operation),
+				     pr_service_tcp_connected_cb,
+				     data);
+	g_steal_pointer(&data);
+}
+
+static void
+pr_service_job_connect(PrService *self, PrJob *job)
+{
+	ConnectData *data;
+
+	pr_progress_set_stage(pr_operation_get_progress(job->operation), "connecting");
+	if (self->client != NULL) {
+		pr_service_connected(self, job);
+		return;
+	}
+	data = g_new0(ConnectData, 1);
+	data->self = g_object_ref(self);
+	data->job = job;
+	data->config = pr_account_config_new_from_settings(self->settings);
+	pr_service_set_state(self, "connecting");
+	pr_secrets_lookup_async(self->id,
+				"imap",
+				pr_operation_get_cancellable(job->operation),
+				pr_service_password_cb,
+				data);
+}
+
+/* Sync ------------------------------------------------------------------------------------ */
+
+static void
+pr_service_sync_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(JobCall) call = user_data;
+	PrService *self = call->self;
+	PrJob *job = call->job;
+	g_autoptr(GError) error = NULL;
+
+	if (!pr_sync_run_finish(PR_SYNC(source), res, &error)) {
+		pr_service_job_done(self, job, g_steal_pointer(&error));
+		return;
+	}
+	if (job->scope == PR_SYNC_SCOPE_FULL)
+		pr_dbus_imap4_service_set_last_sync(self->iface, g_get_real_time() / G_USEC_PER_SEC);
+	pr_service_job_done(self, job, NULL);
+}
+
+static void
+pr_service_start_sync(PrService *self, PrJob *job)
+{
+	if (self->sync == NULL) {
+		pr_service_job_done(
+		    self,
+		    job,
+		    g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
+		return;
+	}
+	pr_service_set_state(self, "syncing");
+	pr_sync_run_async(self->sync,
+			  job->scope,
+			  (const gchar *const *)job->folders,
+			  pr_operation_get_progress(job->operation),
+			  pr_operation_get_cancellable(job->operation),
+			  pr_service_sync_cb,
+			  job_call_new(self, job));
+}
+
+static void
+pr_service_job_sync(PrService *self, PrJob *job)
+{
+	pr_service_start_sync(self, job);
+}
+
+/* ConnectAndSync("connect"): the full sync goes on with no client waiting for it. */
+static void
+pr_service_start_background_sync(PrService *self)
+{
+	PrJob *job = g_new0(PrJob, 1);
+
+	job->operation = pr_daemon_new_operation(self->daemon, "synchronise", self->path);
+	job->run = pr_service_job_sync;
+	job->scope = PR_SYNC_SCOPE_FULL;
+	job->background = TRUE;
+	g_queue_push_head(&self->jobs, job);
+}
+
+static gboolean
+pr_service_resync_cb(gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	PrJob *job;
+
+	if (self->client == NULL || self->current != NULL || self->background != NULL)
+		return G_SOURCE_CONTINUE;
+	job = g_new0(PrJob, 1);
+	job->operation = pr_daemon_new_operation(self->daemon, "synchronise", self->path);
+	job->run = pr_service_job_sync;
+	job->scope = PR_SYNC_SCOPE_INBOX_NEW;
+	job->background = TRUE;
+	g_queue_push_tail(&self->jobs, job);
+	pr_service_run_next(self);
+	return G_SOURCE_CONTINUE;
+}
+
+static void
+pr_service_stay_online(PrService *self)
+{
+	g_autoptr(PrAccountConfig) config = pr_account_config_new_from_settings(self->settings);
+
+	/* IDLE-driven push arrives with the online work; until then the interval keeps
+	 * the inbox current */
+	if (self->resync_id == 0 && config->sync_interval > 0)
+		self->resync_id =
+		    g_timeout_add_seconds(config->sync_interval, pr_service_resync_cb, self);
+}
+
+static void
+pr_service_connected(PrService *self, PrJob *job)
+{
+	if (job->then != NULL) {
+		job->then(self, job);
+		return;
+	}
+	switch (job->complete_after) {
+	case PR_COMPLETE_AFTER_NONE:
+		pr_service_job_done(self, job, NULL);
+		return;
+	case PR_COMPLETE_AFTER_CONNECT:
+		pr_service_stay_online(self);
+		pr_service_start_background_sync(self);
+		pr_service_job_done(self, job, NULL);
+		return;
+	case PR_COMPLETE_AFTER_SYNC:
+		pr_service_stay_online(self);
+		job->scope = PR_SYNC_SCOPE_FULL;
+		pr_service_start_sync(self, job);
+		return;
+	case PR_COMPLETE_AFTER_DISCONNECT:
+		/* the operation lives until the connection ends; the full sync runs first */
+		pr_service_stay_online(self);
+		self->stay_online = g_new0(PrJob, 1);
+		self->stay_online->operation = g_object_ref(job->operation);
+		pr_progress_set_stage(pr_operation_get_progress(job->operation), "idle");
+		g_clear_object(&job->operation);
+		job->operation = pr_daemon_new_operation(self->daemon, "synchronise", self->path);
+		job->scope = PR_SYNC_SCOPE_FULL;
+		job->background = TRUE;
+		self->background = g_steal_pointer(&self->current);
+		pr_service_update_busy(self);
+		pr_operation_start(job->operation);
+		pr_service_start_sync(self, job);
+		return;
+	default:
+		g_assert_not_reached();
+	}
+}
+
+/* Disconnect ------------------------------------------------------------------------------ */
+
+static void
+pr_service_logout_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(JobCall) call = user_data;
+	PrService *self = call->self;
+	PrJob *job = call->job;
+
+	pr_imap_client_logout_finish(PR_IMAP_CLIENT(source), res, NULL);
+	pr_service_client_closed_cb(PR_IMAP_CLIENT(source), NULL, self);
+	pr_service_job_done(self, job, NULL);
+}
+
+static void
+pr_service_job_disconnect(PrService *self, PrJob *job)
+{
+	pr_progress_set_stage(pr_operation_get_progress(job->operation), "disconnecting");
+	if (self->client == NULL) {
+		pr_service_job_done(self, job, NULL);
+		return;
+	}
+	if (self->background != NULL)
+		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
+	pr_service_set_state(self, "disconnecting");
+	g_signal_handlers_disconnect_by_data(self->client, self);
+	pr_imap_client_logout_async(self->client,
+				    NULL,
+				    pr_service_logout_cb,
+				    job_call_new(self, job));
+}
+
+/* GetMail (populate) ---------------------------------------------------------------------- */
+
+static void
+pr_service_fetch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(JobCall) call = user_data;
+	PrService *self = call->self;
+	PrJob *job = call->job;
+	g_autoptr(GArray) fetched = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!pr_sync_fetch_bodies_finish(PR_SYNC(source), res, &fetched, &error)) {
+		pr_service_job_done(self, job, g_steal_pointer(&error));
+		return;
+	}
+	pr_operation_set_result_value(job->operation, "ids", pr_service_ids_variant(fetched));
+	if (job->disconnect_after && self->client != NULL) {
+		/* connect-and-disconnect: the same job goes on as a disconnect */
+		pr_service_job_disconnect(self, job);
+		return;
+	}
+	pr_service_job_done(self, job, NULL);
+}
+
+static void
+pr_service_job_get_mail(PrService *self, PrJob *job)
+{
+	if (self->sync == NULL) {
+		pr_service_job_done(
+		    self,
+		    job,
+		    g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
+		return;
+	}
+	pr_progress_set_stage(pr_operation_get_progress(job->operation), "fetching");
+	pr_sync_fetch_bodies_async(self->sync,
+				   (const guint64 *)job->ids->data,
+				   job->ids->len,
+				   pr_operation_get_progress(job->operation),
+				   pr_operation_get_cancellable(job->operation),
+				   pr_service_fetch_cb,
+				   job_call_new(self, job));
+}
+
+/* Scheduling ------------------------------------------------------------------------------ */
+
+static void
+pr_service_run_next(PrService *self)
+{
+	PrJob *job;
+
+	if (self->current != NULL || self->background != NULL)
+		return;
+	job = g_queue_pop_head(&self->jobs);
+	if (job == NULL)
+		return;
+	if (job->background)
+		self->background = job;
+	else
+		self->current = job;
+	pr_service_update_busy(self);
+	pr_operation_start(job->operation);
+	job->run(self, job);
+}
+
+static PrJob *
+pr_service_queue_job(PrService *self, const gchar *kind, PrJobFunc run)
+{
+	PrJob *job = g_new0(PrJob, 1);
+
+	job->operation = pr_daemon_new_operation(self->daemon, kind, self->path);
+	job->run = run;
+	g_queue_push_tail(&self->jobs, job);
+	return job;
+}
+
+/* Method helpers -------------------------------------------------------------------------- */
+
+static gboolean
+pr_service_check_no_options(GDBusMethodInvocation *invocation, GVariant *options)
+{
+	const gchar *key = NULL;
+
+	if (g_variant_n_children(options) == 0)
+		return TRUE;
+	g_variant_get_child(options, 0, "{&sv}", &key, NULL);
+	g_dbus_method_invocation_return_error(invocation,
+					      PR_ERROR,
+					      PR_ERROR_INVALID_ARGUMENT,
+					      _("Unknown option “%s”"),
+					      key);
+	return FALSE;
+}
+
+static gboolean
+pr_service_check_connected(PrService *self, GDBusMethodInvocation *invocation)
+{
+	if (self->client != NULL)
+		return TRUE;
+	g_dbus_method_invocation_return_error(invocation,
+					      PR_ERROR,
+					      PR_ERROR_NOT_CONNECTED,
+					      _("The account %s is not connected"),
+					      self->id);
+	return FALSE;
+}
+
+/* Returns an operation path for a queued job and starts the queue. */
+static void
+pr_service_return_job(PrService *self, GDBusMethodInvocation *invocation, PrJob *job)
+{
+	g_dbus_method_invocation_return_value(
+	    invocation,
+	    g_variant_new("(o)", pr_operation_get_path(job->operation)));
+	pr_service_run_next(self);
+}
+
+/* Settings and passwords ------------------------------------------------------------------ */
+
+static gboolean
+pr_service_handle_get_settings(PrDBusImap4Service *iface,
+			       GDBusMethodInvocation *invocation,
+			       gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	pr_dbus_imap4_service_complete_get_settings(iface,
+						    invocation,
+						    pr_settings_dup_all(self->settings));
+	return TRUE;
+}
+
+static gboolean
+pr_service_handle_update_settings(PrDBusImap4Service *iface,
+				  GDBusMethodInvocation *invocation,
+				  GVariant *changes,
+				  gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(GError) error = NULL;
+
+	if (!pr_settings_apply(self->settings, changes, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	pr_dbus_imap4_service_complete_update_settings(iface, invocation);
+	return TRUE;
+}
+
+static gboolean
+pr_service_check_protocol(GDBusMethodInvocation *invocation, const gchar *protocol)
+{
+	if (g_strcmp0(protocol, "imap") == 0 || g_strcmp0(protocol, "smtp") == 0)
+		return TRUE;
+	g_dbus_method_invocation_return_error(invocation,
+					      PR_ERROR,
+					      PR_ERROR_INVALID_ARGUMENT,
+					      _("The protocol must be “imap” or “smtp”"));
+	return FALSE;
+}
+
+static void
+pr_service_secret_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GDBusMethodInvocation) invocation = user_data;
+	g_autoptr(GError) error = NULL;
+	gboolean ok;
+
+	if (g_object_get_data(G_OBJECT(invocation), "pr-clear") != NULL)
+		ok = pr_secrets_clear_finish(res, &error);
+	else
+		ok = pr_secrets_store_finish(res, &error);
+	if (!ok) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static gboolean
+pr_service_handle_set_password(PrDBusImap4Service *iface,
+			       GDBusMethodInvocation *invocation,
+			       const gchar *protocol,
+			       const gchar *password,
+			       gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(PrAccountConfig) config = NULL;
+	g_autofree gchar *label = NULL;
+
+	if (!pr_service_check_protocol(invocation, protocol))
+		return TRUE;
+	if (password[0] == '\0') {
+		g_dbus_method_invocation_return_error(invocation,
+						      PR_ERROR,
+						      PR_ERROR_INVALID_ARGUMENT,
+						      _("The password is empty"));
+		return TRUE;
+	}
+	config = pr_account_config_new_from_settings(self->settings);
+	/* TRANSLATORS: the keyring's label: user, host, protocol */
+	label = g_strdup_printf(_("Postroom password for %s@%s (%s)"),
+				g_strcmp0(protocol, "smtp") == 0 && config->smtp_user[0] != '\0'
+				    ? config->smtp_user
+				    : config->user,
+				g_strcmp0(protocol, "smtp") == 0 && config->smtp_host[0] != '\0'
+				    ? config->smtp_host
+				    : config->host,
+				g_strcmp0(protocol, "smtp") == 0 ? "SMTP" : "IMAP");
+	pr_secrets_store_async(self->id,
+			       protocol,
+			       label,
+			       password,
+			       NULL,
+			       pr_service_secret_done_cb,
+			       g_object_ref(invocation));
+	return TRUE;
+}
+
+static gboolean
+pr_service_handle_clear_password(PrDBusImap4Service *iface,
+				 GDBusMethodInvocation *invocation,
+				 const gchar *protocol,
+				 gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+
+	if (!pr_service_check_protocol(invocation, protocol))
+		return TRUE;
+	g_object_set_data(G_OBJECT(invocation), "pr-clear", GINT_TO_POINTER(1));
+	pr_secrets_clear_async(self->id,
+			       protocol,
+			       NULL,
+			       pr_service_secret_done_cb,
+			       g_object_ref(invocation));
+	return TRUE;
+}
+
+/* Connection methods ---------------------------------------------------------------------- */
+
+static gboolean
+pr_service_handle_connect(PrDBusImap4Service *iface,
+			  GDBusMethodInvocation *invocation,
+			  GVariant *options,
+			  gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	PrJob *job;
+
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	job = pr_service_queue_job(self, "connect", pr_service_job_connect);
+	pr_service_return_job(self, invocation, job);
+	return TRUE;
+}
+
+static gboolean
+pr_service_handle_disconnect(PrDBusImap4Service *iface,
+			     GDBusMethodInvocation *invocation,
+			     GVariant *options,
+			     gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	PrJob *job;
+
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	/* a background sync would hold the queue: stop it so the disconnect can run */
+	if (self->background != NULL)
+		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
+	job = pr_service_queue_job(self, "disconnect", pr_service_job_disconnect);
+	pr_service_return_job(self, invocation, job);
+	return TRUE;
+}
+
+static gboolean
+pr_service_handle_connect_and_sync(PrDBusImap4Service *iface,
+				   GDBusMethodInvocation *invocation,
+				   const gchar *complete_after,
+				   GVariant *options,
+				   gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	PrCompleteAfter mode;
+	PrJob *job;
+
+	if (g_strcmp0(complete_after, "connect") == 0) {
+		mode = PR_COMPLETE_AFTER_CONNECT;
+	} else if (g_strcmp0(complete_after, "sync") == 0) {
+		mode = PR_COMPLETE_AFTER_SYNC;
+	} else if (g_strcmp0(complete_after, "disconnect") == 0) {
+		mode = PR_COMPLETE_AFTER_DISCONNECT;
+	} else {
+		g_dbus_method_invocation_return_error(
+		    invocation,
+		    PR_ERROR,
+		    PR_ERROR_INVALID_ARGUMENT,
+		    _("complete_after must be “connect”, “sync” or “disconnect”"));
+		return TRUE;
+	}
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	job = pr_service_queue_job(self, "connect-and-sync", pr_service_job_connect);
+	job->complete_after = mode;
+	pr_service_return_job(self, invocation, job);
+	return TRUE;
+}
+
+static gboolean
+pr_service_handle_synchronise(PrDBusImap4Service *iface,
+			      GDBusMethodInvocation *invocation,
+			      const gchar *scope_str,
+			      const gchar *const *folders,
+			      GVariant *options,
+			      gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	PrSyncScope scope;
+	PrJob *job;
+
+	if (!pr_sync_scope_from_string(scope_str, &scope)) {
+		g_dbus_method_invocation_return_error(
+		    invocation,
+		    PR_ERROR,
+		    PR_ERROR_INVALID_ARGUMENT,
+		    _("The scope must be full, tree, inbox-new, folders or subscriptions"));
+		return TRUE;
+	}
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	if (scope == PR_SYNC_SCOPE_FOLDERS) {
+		if (folders[0] == NULL) {
+			g_dbus_method_invocation_return_error(invocation,
+							      PR_ERROR,
+							      PR_ERROR_INVALID_ARGUMENT,
+							      _("Scope “folders” needs folder names"));
+			return TRUE;
+		}
+		for (guint i = 0; folders[i] != NULL; i++) {
+			g_autoptr(PrStoreFolder) folder = NULL;
+			g_autoptr(GError) error = NULL;
+			folder = pr_store_get_folder(self->store, folders[i], &error);
+			if (folder == NULL) {
+				g_dbus_method_invocation_return_gerror(invocation, error);
+				return TRUE;
+			}
+		}
+	}
+	if (!pr_service_check_connected(self, invocation))
+		return TRUE;
+	job = pr_service_queue_job(self, "synchronise", pr_service_job_sync);
+	job->scope = scope;
+	job->folders = g_strdupv((gchar **)folders);
+	pr_service_return_job(self, invocation, job);
+	return TRUE;
+}
+
+static gboolean
+pr_service_handle_cancel_background_sync(PrDBusImap4Service *iface,
+					 GDBusMethodInvocation *invocation,
+					 GVariant *options,
+					 gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	if (self->background != NULL)
+		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
+	pr_dbus_imap4_service_complete_cancel_background_sync(iface, invocation);
+	return TRUE;
+}
+
+static void
+pr_service_background_done_cb(PrOperation *background, GError *error, gpointer user_data)
+{
+	PrOperation *waiter = PR_OPERATION(user_data);
+	g_signal_handlers_disconnect_by_data(background, waiter);
+	pr_operation_complete(waiter, NULL);
+	g_object_unref(waiter);
+}
+
+static gboolean
+pr_service_handle_wait_for_background(PrDBusImap4Service *iface,
+				      GDBusMethodInvocation *invocation,
+				      GVariant *options,
+				      gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(PrOperation) operation = NULL;
+
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	operation = pr_daemon_new_operation(self->daemon, "wait-for-background", self->path);
+	pr_operation_start(operation);
+	if (self->background == NULL) {
+		pr_operation_complete(operation, NULL);
+	} else {
+		g_signal_connect(self->background->operation,
+				 "completed",
+				 G_CALLBACK(pr_service_background_done_cb),
+				 g_object_ref(operation));
+	}
+	pr_dbus_imap4_service_complete_wait_for_background(iface,
+							   invocation,
+							   pr_operation_get_path(operation));
+	return TRUE;
+}
+
+/* Reading the store ----------------------------------------------------------------------- */
+
+static GVariant *
+pr_service_folder_variant(PrStoreFolder *folder)
+{
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	const gchar *const empty[] = {NULL};
+	gchar delimiter[2] = {folder->delimiter, '\0'};
+
+	g_variant_builder_add(&builder, "{sv}", "delimiter", g_variant_new_string(delimiter));
+	g_variant_builder_add(&builder,
+			      "{sv}",
+			      "attributes",
+			      g_variant_new_strv(folder->attributes != NULL
+						     ? (const gchar *const *)folder->attributes
+						     : empty,
+						 -1));
+	g_variant_builder_add(&builder,
+			      "{sv}",
+			      "special-use",
+			      g_variant_new_string(folder->special_use != NULL ? folder->special_use
+									       : ""));
+	g_variant_builder_add(&builder,
+			      "{sv}",
+			      "subscribed",
+			      g_variant_new_boolean(folder->subscribed));
+	g_variant_builder_add(&builder, "{sv}", "local", g_variant_new_boolean(folder->local));
+	g_variant_builder_add(&builder, "{sv}", "messages", g_variant_new_uint32(folder->messages));
+	g_variant_builder_add(&builder, "{sv}", "unseen", g_variant_new_uint32(folder->unseen));
+	g_variant_builder_add(&builder,
+			      "{sv}",
+			      "uidvalidity",
+			      g_variant_new_uint32(folder->uidvalidity));
+	return g_variant_new("(s@a{sv})", folder->name, g_variant_builder_end(&builder));
+}
+
+static gboolean
+pr_service_handle_list_folders(PrDBusImap4Service *iface,
+			       GDBusMethodInvocation *invocation,
+			       GVariant *options,
+			       gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(GPtrArray) folders = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("a(sa{sv})"));
+
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	folders = pr_store_list_folders(self->store, &error);
+	if (folders == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	for (guint i = 0; i < folders->len; i++)
+		g_variant_builder_add_value(&builder,
+					    pr_service_folder_variant(g_ptr_array_index(folders, i)));
+	pr_dbus_imap4_service_complete_list_folders(iface,
+						    invocation,
+						    g_variant_builder_end(&builder));
+	return TRUE;
+}
+
+static void
+pr_service_add_message_keys(GVariantBuilder *builder, PrStoreMessage *message)
+{
+	const gchar *const empty[] = {NULL};
+
+#define PR_STRV(v) g_variant_new_strv((v) != NULL ? (const gchar *const *)(v) : empty, -1)
+#define PR_STR(v)  g_variant_new_string((v) != NULL ? (v) : "")
+	g_variant_builder_add(builder, "{sv}", "uid", g_variant_new_uint32(message->uid));
+	g_variant_builder_add(builder, "{sv}", "flags", PR_STRV(message->flags));
+	g_variant_builder_add(builder,
+			      "{sv}",
+			      "internal-date",
+			      g_variant_new_int64(message->internal_date));
+	g_variant_builder_add(builder, "{sv}", "size", g_variant_new_uint64(message->size));
+	g_variant_builder_add(builder, "{sv}", "subject", PR_STR(message->subject));
+	g_variant_builder_add(builder, "{sv}", "from", PR_STR(message->from));
+	g_variant_builder_add(builder, "{sv}", "to", PR_STRV(message->to));
+	g_variant_builder_add(builder, "{sv}", "cc", PR_STRV(message->cc));
+	g_variant_builder_add(builder, "{sv}", "date", g_variant_new_int64(message->date));
+	g_variant_builder_add(builder, "{sv}", "message-id", PR_STR(message->message_id));
+	g_variant_builder_add(builder, "{sv}", "in-reply-to", PR_STR(message->in_reply_to));
+	g_variant_builder_add(builder,
+			      "{sv}",
+			      "has-attachments",
+			      g_variant_new_boolean(message->has_attachments));
+	g_variant_builder_add(builder,
+			      "{sv}",
+			      "download",
+			      g_variant_new_string(pr_store_download_to_string(message->download)));
+	g_variant_builder_add(builder, "{sv}", "pending", PR_STR(message->pending));
+#undef PR_STRV
+#undef PR_STR
+}
+
+static gboolean
+pr_service_parse_query(GVariant *query, PrStoreQuery *out, GError **error)
+{
+	GVariantIter iter;
+	const gchar *key;
+	GVariant *value;
+
+	memset(out, 0, sizeof(*out));
+	g_variant_iter_init(&iter, query);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) owned = value;
+		const gchar *type = NULL;
+		if (g_strcmp0(key, "offset") == 0) {
+			type = "u";
+			if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32)) {
+				out->offset = g_variant_get_uint32(value);
+				continue;
+			}
+		} else if (g_strcmp0(key, "limit") == 0) {
+			type = "u";
+			if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32)) {
+				out->limit = g_variant_get_uint32(value);
+				continue;
+			}
+		} else if (g_strcmp0(key, "unseen-only") == 0) {
+			type = "b";
+			if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
+				out->unseen_only = g_variant_get_boolean(value);
+				continue;
+			}
+		} else if (g_strcmp0(key, "changed-since") == 0) {
+			type = "t";
+			if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64)) {
+				out->changed_since = g_variant_get_uint64(value);
+				continue;
+			}
+		} else {
+			g_set_error(error,
+				    PR_ERROR,
+				    PR_ERROR_INVALID_ARGUMENT,
+				    _("Unknown query key “%s”"),
+				    key);
+			return FALSE;
+		}
+		g_set_error(error,
+			    PR_ERROR,
+			    PR_ERROR_INVALID_ARGUMENT,
+			    _("Query key “%s” must be of type %s"),
+			    key,
+			    type);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+pr_service_handle_list_messages(PrDBusImap4Service *iface,
+				GDBusMethodInvocation *invocation,
+				const gchar *folder_name,
+				GVariant *query,
+				gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(PrStoreFolder) folder = NULL;
+	g_autoptr(GPtrArray) messages = NULL;
+	g_autoptr(GError) error = NULL;
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("a(ta{sv})"));
+	PrStoreQuery q;
+
+	if (!pr_service_parse_query(query, &q, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	folder = pr_store_get_folder(self->store, folder_name, &error);
+	if (folder == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	messages = pr_store_list_messages(self->store, folder->id, &q, &error);
+	if (messages == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	for (guint i = 0; i < messages->len; i++) {
+		PrStoreMessage *message = g_ptr_array_index(messages, i);
+		g_auto(GVariantBuilder) entry = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+		pr_service_add_message_keys(&entry, message);
+		g_variant_builder_add(&builder, "(t@a{sv})", message->id, g_variant_builder_end(&entry));
+	}
+	pr_dbus_imap4_service_complete_list_messages(iface,
+						     invocation,
+						     g_variant_builder_end(&builder));
+	return TRUE;
+}
+
+static gboolean
+pr_service_handle_get_message(PrDBusImap4Service *iface,
+			      GDBusMethodInvocation *invocation,
+			      GUnixFDList *in_fds,
+			      guint64 id,
+			      GVariant *options,
+			      gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(PrStoreMessage) message = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GUnixFDList) fds = NULL;
+	g_auto(GVariantBuilder) info = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	gint fd;
+	gint handle;
+
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	message = pr_store_get_message(self->store, id, &error);
+	if (message == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	fd = pr_store_open_body(self->store, id, &error);
+	if (fd < 0) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	fds = g_unix_fd_list_new();
+	handle = g_unix_fd_list_append(fds, fd, &error);
+	close(fd);
+	if (handle < 0) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	pr_service_add_message_keys(&info, message);
+	g_variant_builder_add(&info, "{sv}", "id", g_variant_new_uint64(message->id));
+	g_variant_builder_add(&info,
+			      "{sv}",
+			      "folder",
+			      g_variant_new_string(message->folder != NULL ? message->folder : ""));
+	g_variant_builder_add(&info,
+			      "{sv}",
+			      "complete",
+			      g_variant_new_boolean(message->download ==
+						    PR_STORE_DOWNLOAD_COMPLETE));
+	pr_dbus_imap4_service_complete_get_message(iface,
+						   invocation,
+						   fds,
+						   g_variant_builder_end(&info),
+						   g_variant_new_handle(handle));
+	return TRUE;
+}
+
+/* GetMail --------------------------------------------------------------------------------- */
+
+static const gchar *const pr_get_mail_choices_action[] = {"copy", "move", "populate", NULL};
+static const gchar *const pr_get_mail_choices_messages[] = {"new", "all", "selection", NULL};
+static const gchar *const pr_get_mail_choices_connection[] = {"already-connected",
+							      "connect-and-disconnect",
+							      "connect-and-stay-online",
+							      NULL};
+static const gchar *const pr_get_mail_choices_parts[] = {"headers",
+							 "body-text",
+							 "body-text-and-attachments",
+							 "attachments",
+							 "body-alternative-text",
+							 NULL};
+static const gchar *const pr_get_mail_choices_partial[] = {"none",
+							   "body-text-only",
+							   "attachments-only",
+							   "body-text-and-attachments",
+							   "cumulative",
+							   "body-alternative-text",
+							   NULL};
+
+typedef struct {
+	const gchar *key;
+	const gchar *type;
+	const gchar *const *choices;
+} PrOptionSpec;
+
+static const PrOptionSpec pr_get_mail_options[] = {
+    {"action", "s", pr_get_mail_choices_action},
+    {"messages", "s", pr_get_mail_choices_messages},
+    {"folder", "s", NULL},
+    {"ids", "at", NULL},
+    {"destination", "s", NULL},
+    {"connection", "s", pr_get_mail_choices_connection},
+    {"parts", "s", pr_get_mail_choices_parts},
+    {"partial", "s", pr_get_mail_choices_partial},
+    {"body-text-size-limit", "t", NULL},
+    {"attachment-size-limit", "t", NULL},
+    {"total-size-limit", "t", NULL},
+    {"max-message-size", "t", NULL},
+};
+
+static gboolean
+pr_service_check_options(GVariant *options,
+			 const PrOptionSpec *specs,
+			 gsize n_specs,
+			 GError **error)
+{
+	GVariantIter iter;
+	const gchar *key;
+	GVariant *value;
+
+	g_variant_iter_init(&iter, options);
+	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+		g_autoptr(GVariant) owned = value;
+		const PrOptionSpec *spec = NULL;
+		for (gsize i = 0; i < n_specs; i++) {
+			if (g_strcmp0(specs[i].key, key) == 0)
+				spec = &specs[i];
+		}
+		if (spec == NULL) {
+			g_set_error(error,
+				    PR_ERROR,
+				    PR_ERROR_INVALID_ARGUMENT,
+				    _("Unknown option “%s”"),
+				    key);
+			return FALSE;
+		}
+		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(spec->type))) {
+			g_set_error(error,
+				    PR_ERROR,
+				    PR_ERROR_INVALID_ARGUMENT,
+				    _("Option “%s” must be of type %s"),
+				    key,
+				    spec->type);
+			return FALSE;
+		}
+		if (spec->choices != NULL &&
+		    !g_strv_contains(spec->choices, g_variant_get_string(value, NULL))) {
+			g_autofree gchar *allowed = g_strjoinv(", ", (gchar **)spec->choices);
+			g_set_error(error,
+				    PR_ERROR,
+				    PR_ERROR_INVALID_ARGUMENT,
+				    _("Option “%s” must be one of: %s"),
+				    key,
+				    allowed);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* The get-mail job connects first when asked to. */
+static void
+pr_service_job_connect_then_get_mail(PrService *self, PrJob *job)
+{
+	pr_service_job_connect(self, job);
+}
+
+static gboolean
+pr_service_handle_get_mail(PrDBusImap4Service *iface,
+			   GDBusMethodInvocation *invocation,
+			   GVariant *options,
+			   gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_autoptr(PrStoreFolder) folder = NULL;
+	const gchar *action = "populate";
+	const gchar *messages = "new";
+	const gchar *folder_name = "INBOX";
+	const gchar *connection = "already-connected";
+	PrJob *job;
+
+	if (!pr_service_check_options(options,
+				      pr_get_mail_options,
+				      G_N_ELEMENTS(pr_get_mail_options),
+				      &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	g_variant_lookup(options, "action", "&s", &action);
+	g_variant_lookup(options, "messages", "&s", &messages);
+	g_variant_lookup(options, "folder", "&s", &folder_name);
+	g_variant_lookup(options, "connection", "&s", &connection);
+	if (g_strcmp0(action, "populate") != 0) {
+		/* TODO(get-mail): copy and move into local folders */
+		g_dbus_method_invocation_return_error(invocation,
+						      PR_ERROR,
+						      PR_ERROR_INVALID_ARGUMENT,
+						      _("GetMail supports action “populate” only so far"));
+		return TRUE;
+	}
+	if (g_strcmp0(messages, "selection") == 0) {
+		g_autoptr(GVariant) v = g_variant_lookup_value(options, "ids", G_VARIANT_TYPE("at"));
+		gsize n = 0;
+		const guint64 *list = v != NULL ? g_variant_get_fixed_array(v, &n, sizeof(guint64))
+						: NULL;
+		if (n == 0) {
+			g_dbus_method_invocation_return_error(
+			    invocation,
+			    PR_ERROR,
+			    PR_ERROR_INVALID_ARGUMENT,
+			    _("messages=selection needs a non-empty “ids”"));
+			return TRUE;
+		}
+		for (gsize i = 0; i < n; i++) {
+			g_autoptr(PrStoreMessage) m = pr_store_get_message(self->store, list[i], &error);
+			if (m == NULL) {
+				g_dbus_method_invocation_return_gerror(invocation, error);
+				return TRUE;
+			}
+			g_array_append_val(ids, list[i]);
+		}
+	} else {
+		g_autoptr(GArray) missing = NULL;
+		folder = pr_store_get_folder(self->store, folder_name, &error);
+		if (folder == NULL) {
+			g_dbus_method_invocation_return_gerror(invocation, error);
+			return TRUE;
+		}
+		missing = pr_store_get_missing_bodies(self->store, folder->id, &error);
+		if (missing == NULL) {
+			g_dbus_method_invocation_return_gerror(invocation, error);
+			return TRUE;
+		}
+		g_array_append_vals(ids, missing->data, missing->len);
+	}
+	if (g_strcmp0(connection, "already-connected") == 0 &&
+	    !pr_service_check_connected(self, invocation))
+		return TRUE;
+	job = pr_service_queue_job(self, "get-mail", pr_service_job_connect_then_get_mail);
+	job->ids = g_steal_pointer(&ids);
+	job->disconnect_after = g_strcmp0(connection, "connect-and-disconnect") == 0;
+	job->then = pr_service_job_get_mail;
+	pr_service_return_job(self, invocation, job);
+	return TRUE;
+}
+
+/* Not yet available ----------------------------------------------------------------------- */
+
+static gboolean
+pr_service_handle_unsupported(PrDBusImap4Service *iface,
+			      GDBusMethodInvocation *invocation,
+			      gpointer user_data)
+{
+	g_dbus_method_invocation_return_error(invocation,
+					      PR_ERROR,
+					      PR_ERROR_FAILED,
+					      _("%s is not available in this version"),
+					      g_dbus_method_invocation_get_method_name(invocation));
+	return TRUE;
+}
+
+/* Remove and shutdown --------------------------------------------------------------------- */
+
+static void
+pr_service_clear_secrets_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	PrService *self = g_task_get_source_object(task);
+	g_autoptr(GError) error = NULL;
+
+	if (!pr_secrets_clear_finish(res, &error) &&
+	    !g_error_matches(error, PR_ERROR, PR_ERROR_NO_PASSWORD)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	if (self->store != NULL && !pr_store_destroy(self->store, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	g_clear_object(&self->store);
+	pr_settings_reset_all(self->settings);
+	g_dbus_object_manager_server_unexport(self->manager, self->path);
+	g_task_return_boolean(task, TRUE);
+}
+
+void
+pr_service_remove_async(PrService *self,
+			GCancellable *cancellable,
+			GAsyncReadyCallback callback,
+			gpointer user_data)
+{
+	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
+	PrJob *job;
+
+	self->removed = TRUE;
+	/* everything queued or running ends now */
+	while ((job = g_queue_pop_head(&self->jobs)) != NULL) {
+		g_autoptr(GError) error = g_error_new_literal(PR_ERROR,
+							      PR_ERROR_CANCELLED,
+							      _("The account was removed"));
+		pr_operation_complete(job->operation, error);
+		pr_job_free(job);
+	}
+	if (self->current != NULL)
+		g_cancellable_cancel(pr_operation_get_cancellable(self->current->operation));
+	if (self->background != NULL)
+		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
+	pr_service_forget_connection(self);
+	pr_secrets_clear_async(self->id,
+			       NULL,
+			       cancellable,
+			       pr_service_clear_secrets_cb,
+			       g_steal_pointer(&task));
+}
+
+gboolean
+pr_service_remove_finish(PrService *self, GAsyncResult *res, GError **error)
+{
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
+void
+pr_service_shutdown(PrService *self)
+{
+	if (self->current != NULL)
+		g_cancellable_cancel(pr_operation_get_cancellable(self->current->operation));
+	if (self->background != NULL)
+		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
+	pr_service_forget_connection(self);
+}
+
+const gchar *
+pr_service_get_id(PrService *self)
+{
+	return self->id;
+}
+
+const gchar *
+pr_service_get_path(PrService *self)
+{
+	return self->path;
+}
+
+/* Construction ---------------------------------------------------------------------------- */
+
+static void
+pr_service_settings_changed_cb(GSettings *settings, const gchar *key, gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+
+	if (g_strcmp0(key, "display-name") == 0 || g_strcmp0(key, "user") == 0 ||
+	    g_strcmp0(key, "host") == 0) {
+		g_autoptr(PrAccountConfig) config = pr_account_config_new_from_settings(settings);
+		pr_dbus_imap4_service_set_display_name(self->iface, config->display_name);
+	}
+}
+
+static void
+pr_service_dispose(GObject *object)
+{
+	PrService *self = PR_SERVICE(object);
+
+	if (self->settings != NULL)
+		g_signal_handlers_disconnect_by_data(self->settings, self);
+	if (self->client != NULL)
+		g_signal_handlers_disconnect_by_data(self->client, self);
+	if (self->resync_id != 0) {
+		g_source_remove(self->resync_id);
+		self->resync_id = 0;
+	}
+	G_OBJECT_CLASS(pr_service_parent_class)->dispose(object);
+}
+
+static void
+pr_service_finalize(GObject *object)
+{
+	PrService *self = PR_SERVICE(object);
+
+	g_queue_clear_full(&self->jobs, (GDestroyNotify)pr_job_free);
+	g_clear_pointer(&self->current, pr_job_free);
+	g_clear_pointer(&self->background, pr_job_free);
+	g_clear_pointer(&self->stay_online, pr_job_free);
+	g_clear_object(&self->sync);
+	g_clear_object(&self->client);
+	g_clear_object(&self->store);
+	g_clear_object(&self->settings);
+	g_clear_object(&self->iface);
+	g_clear_object(&self->object);
+	g_clear_object(&self->manager);
+	g_free(self->id);
+	g_free(self->path);
+	G_OBJECT_CLASS(pr_service_parent_class)->finalize(object);
+}
+
+static void
+pr_service_class_init(PrServiceClass *klass)
+{
+	GObjectClass *object_class = G_OBJECT_CLASS(klass);
+	object_class->dispose = pr_service_dispose;
+	object_class->finalize = pr_service_finalize;
+}
+
+static void
+pr_service_init(PrService *self)
+{
+	g_queue_init(&self->jobs);
+}
+
+static const gchar *const pr_service_unsupported[] = {
+    "handle-subscribe",
+    "handle-unsubscribe",
+    "handle-create-folder",
+    "handle-rename-folder",
+    "handle-delete-folder",
+    "handle-copy-messages",
+    "handle-move-messages",
+    "handle-delete-messages",
+    "handle-undelete-messages",
+    "handle-set-flags",
+    "handle-list-offline-operations",
+    "handle-cancel-offline-operations",
+    "handle-create-message",
+    "handle-create-reply",
+    "handle-create-forward",
+    "handle-create-forward-as-attachment",
+    "handle-create-receipt",
+    "handle-import-message",
+    "handle-queue-message",
+    "handle-send-queued",
+};
+
+PrService *
+pr_service_new(PrDaemon *daemon,
+	       GDBusObjectManagerServer *manager,
+	       const gchar *id,
+	       GError **error)
+{
+	g_autoptr(PrService) self = g_object_new(PR_TYPE_SERVICE, NULL);
+	g_autoptr(PrAccountConfig) config = NULL;
+	g_autofree gchar *store_dir = NULL;
+	const gchar *const empty[] = {NULL};
+
+	self->daemon = daemon;
+	self->manager = g_object_ref(manager);
+	self->id = g_strdup(id);
+	self->path = g_strdup_printf("/org/postroom/Postroom1/services/%s", id);
+	self->settings = pr_settings_new_for_service(id);
+	config = pr_account_config_new_from_settings(self->settings);
+	store_dir = g_build_filename(g_get_user_data_dir(), "postroom", id, NULL);
+	self->store = pr_store_new(store_dir, error);
+	if (self->store == NULL)
+		return NULL;
+
+	self->iface = pr_dbus_imap4_service_skeleton_new();
+	pr_dbus_imap4_service_set_id(self->iface, id);
+	pr_dbus_imap4_service_set_display_name(self->iface, config->display_name);
+	pr_dbus_imap4_service_set_connected(self->iface, FALSE);
+	pr_dbus_imap4_service_set_busy(self->iface, FALSE);
+	pr_dbus_imap4_service_set_state(self->iface, "disconnected");
+	pr_dbus_imap4_service_set_background_sync(self->iface, FALSE);
+	pr_dbus_imap4_service_set_last_sync(self->iface, 0);
+	pr_dbus_imap4_service_set_last_error(self->iface, g_variant_new("(ss)", "", ""));
+	pr_dbus_imap4_service_set_pending_offline_operations(self->iface, 0);
+	pr_dbus_imap4_service_set_outbox_count(self->iface, 0);
+	pr_dbus_imap4_service_set_server_capabilities(self->iface, empty);
+
+#define PR_HANDLE(signal, func) g_signal_connect(self->iface, signal, G_CALLBACK(func), self)
+	PR_HANDLE("handle-get-settings", pr_service_handle_get_settings);
+	PR_HANDLE("handle-update-settings", pr_service_handle_update_settings);
+	PR_HANDLE("handle-set-password", pr_service_handle_set_password);
+	PR_HANDLE("handle-clear-password", pr_service_handle_clear_password);
+	PR_HANDLE("handle-connect", pr_service_handle_connect);
+	PR_HANDLE("handle-disconnect", pr_service_handle_disconnect);
+	PR_HANDLE("handle-connect-and-sync", pr_service_handle_connect_and_sync);
+	PR_HANDLE("handle-synchronise", pr_service_handle_synchronise);
+	PR_HANDLE("handle-cancel-background-sync", pr_service_handle_cancel_background_sync);
+	PR_HANDLE("handle-wait-for-background", pr_service_handle_wait_for_background);
+	PR_HANDLE("handle-list-folders", pr_service_handle_list_folders);
+	PR_HANDLE("handle-list-messages", pr_service_handle_list_messages);
+	PR_HANDLE("handle-get-message", pr_service_handle_get_message);
+	PR_HANDLE("handle-get-mail", pr_service_handle_get_mail);
+#undef PR_HANDLE
+	for (guint i = 0; i < G_N_ELEMENTS(pr_service_unsupported); i++)
+		g_signal_connect(self->iface,
+				 pr_service_unsupported[i],
+				 G_CALLBACK(pr_service_handle_unsupported),
+				 self);
+	g_signal_connect(self->settings,
+			 "changed",
+			 G_CALLBACK(pr_service_settings_changed_cb),
+			 self);
+
+	self->object = pr_dbus_object_skeleton_new(self->path);
+	pr_dbus_object_skeleton_set_imap4_service(self->object, self->iface);
+	g_dbus_object_manager_server_export(manager, G_DBUS_OBJECT_SKELETON(self->object));
+	return g_steal_pointer(&self);
+}

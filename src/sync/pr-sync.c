@@ -1,0 +1,2 @@
+/* work in progress */
+#include "pr-sync.h"

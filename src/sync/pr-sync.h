@@ -1,0 +1,101 @@
+/*
+ * Copyright 2026 The Postroom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pr-imap-client.h"
+#include "pr-progress.h"
+#include "pr-store.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Folder-tree and mailbox synchronisation of one account: brings the store in line with
+ * the server over a logged-in PrImapClient. QRESYNC when the server offers it, else
+ * CONDSTORE, else a UID/flag diff. Headers (ENVELOPE, BODYSTRUCTURE, FLAGS, sizes) are
+ * fetched newest first in batches; bodies only through pr_sync_fetch_bodies_async().
+ */
+
+#define PR_TYPE_SYNC (pr_sync_get_type())
+G_DECLARE_FINAL_TYPE(PrSync, pr_sync, PR, SYNC, GObject)
+
+typedef enum {
+	PR_SYNC_SCOPE_FULL,	     /* inbox, tree, subscriptions, every folder by folder-sync */
+	PR_SYNC_SCOPE_TREE,	     /* folder list only */
+	PR_SYNC_SCOPE_INBOX_NEW,     /* headers of new inbox messages */
+	PR_SYNC_SCOPE_FOLDERS,	     /* the listed folders fully */
+	PR_SYNC_SCOPE_SUBSCRIPTIONS, /* subscriptions per subscription-update */
+} PrSyncScope;
+
+gboolean
+pr_sync_scope_from_string(const gchar *str, PrSyncScope *scope);
+
+typedef enum {
+	PR_SYNC_FOLDERS_REMOTE_SUBSCRIBED, /* default */
+	PR_SYNC_FOLDERS_LOCAL_SUBSCRIBED,
+	PR_SYNC_FOLDERS_EITHER,
+	PR_SYNC_FOLDERS_ALL,
+} PrSyncFolderStrategy;
+
+typedef enum {
+	PR_SYNC_SUBSCRIPTIONS_NEITHER, /* default */
+	PR_SYNC_SUBSCRIPTIONS_LOCAL_FROM_REMOTE,
+	PR_SYNC_SUBSCRIPTIONS_REMOTE_FROM_LOCAL,
+	PR_SYNC_SUBSCRIPTIONS_BOTH,
+} PrSyncSubscriptionStrategy;
+
+/* What the account settings say about synchronising (copied by pr_sync_new). */
+typedef struct {
+	PrSyncFolderStrategy folder_sync;
+	PrSyncSubscriptionStrategy subscription_update;
+	gint inbox_sync_limit;	 /* -1 all, 0 none, N newest */
+	gint mailbox_sync_limit; /* -1 all, 0 none, N newest */
+	const gchar *sync_search;	 /* IMAP SEARCH criteria, or NULL/"" */
+	const gchar *folder_path;	 /* root prefix, or NULL/"" */
+	gboolean update_seen_flags;
+	guint fetch_batch; /* messages per header FETCH batch (0: default 500) */
+} PrSyncOptions;
+
+PrSync *
+pr_sync_new(PrImapClient *client, PrStore *store, const PrSyncOptions *options);
+
+/* Runs @scope (@folders for PR_SYNC_SCOPE_FOLDERS), reporting into @progress (may be
+ * NULL). Errors: NotFound (an unknown folder in @folders), the client's errors, and
+ * StoreFailed. A cancelled sync leaves the store consistent (committed batches stay). */
+void
+pr_sync_run_async(PrSync *self,
+		  PrSyncScope scope,
+		  const gchar *const *folders,
+		  PrProgress *progress,
+		  GCancellable *cancellable,
+		  GAsyncReadyCallback callback,
+		  gpointer user_data);
+gboolean
+pr_sync_run_finish(PrSync *self, GAsyncResult *res, GError **error);
+
+/* Downloads the full bodies of @ids (message ids of this store; complete ones are
+ * skipped) into the store, streaming literals to files. @fetched receives the ids that
+ * were downloaded (may be NULL). */
+void
+pr_sync_fetch_bodies_async(PrSync *self,
+			   const guint64 *ids,
+			   gsize n_ids,
+			   PrProgress *progress,
+			   GCancellable *cancellable,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data);
+gboolean
+pr_sync_fetch_bodies_finish(PrSync *self, GAsyncResult *res, GArray **fetched, GError **error);
+
+/*
+ * Signals (emitted as the store changes, after the change is committed):
+ *   "folders-changed" ()
+ *   "messages-changed" (const gchar *folder, GArray *added, GArray *changed,
+ *                       GArray *removed)   arrays of guint64 message ids
+ *   "new-mail" (const gchar *folder, GArray *ids)   new messages found in a sync
+ */
+
+G_END_DECLS
