@@ -266,9 +266,15 @@ pr_bench_wire_read_until(PrBenchWire *wire,
 			first_segment = 1;
 			if (tagged) {
 				if (!ok) {
-					int n = (int)(seg_len > 200 ? 200 : seg_len);
-					pr_bench_wire_set_error(
-						wire, "command failed: %.*s", n, (const char *)seg);
+					size_t n = seg_len;
+					while (n > 0 && (seg[n - 1] == '\n' || seg[n - 1] == '\r'))
+						n--;
+					if (n > 200)
+						n = 200;
+					pr_bench_wire_set_error(wire,
+								"command failed: %.*s",
+								(int)n,
+								(const char *)seg);
 					return -1;
 				}
 				return 0;

@@ -152,6 +152,7 @@ pr_bench_run(const gchar *path, guint rounds, gssize threshold, gboolean decode,
 	gsize len = 0;
 	PrBenchSink sink = { 0 };
 	guint64 responses = 0;
+	guint64 decoded = 0;
 	gint64 start;
 	gdouble secs;
 	gdouble mb;
@@ -180,6 +181,8 @@ pr_bench_run(const gchar *path, guint rounds, gssize threshold, gboolean decode,
 				if (decode) {
 					g_autoptr(PrImapFetch) f =
 						pr_imap_response_parse_fetch(r, NULL);
+					if (f != NULL)
+						decoded++;
 				}
 				responses++;
 				pr_imap_response_unref(r);
@@ -201,6 +204,8 @@ pr_bench_run(const gchar *path, guint rounds, gssize threshold, gboolean decode,
 		responses,
 		sink.literals,
 		sink.literal_bytes);
+	if (decode)
+		g_print("  %" G_GUINT64_FORMAT " FETCH responses decoded\n", decoded);
 	return TRUE;
 }
 

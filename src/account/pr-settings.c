@@ -50,71 +50,80 @@ pr_settings_validate_ca_file(const PrSettingsKey *key, GVariant *value, GError *
 static GVariant *
 pr_settings_validate_address(const PrSettingsKey *key, GVariant *value, GError **error);
 
-static const gchar *const pr_settings_security_choices[] = {"tls", "starttls", "none", NULL};
-static const gchar *const pr_settings_auth_choices[] =
-    {"auto", "plain", "login", "cram-md5", "scram-sha-256", "xoauth2", "oauthbearer", NULL};
-static const gchar *const pr_settings_folder_sync_choices[] =
-    {"remote-subscribed", "local-subscribed", "either", "all", NULL};
-static const gchar *const pr_settings_subscription_update_choices[] =
-    {"neither", "local-from-remote", "remote-from-local", "both", NULL};
-static const gchar *const pr_settings_get_mail_parts_choices[] = {"headers",
-								  "body-text",
-								  "body-text-and-attachments",
-								  "attachments",
-								  "body-alternative-text",
-								  NULL};
+static const gchar *const pr_settings_security_choices[] = { "tls", "starttls", "none", NULL };
+static const gchar *const pr_settings_auth_choices[] = {
+	"auto", "plain", "login", "cram-md5", "scram-sha-256", "xoauth2", "oauthbearer", NULL
+};
+static const gchar *const pr_settings_folder_sync_choices[] = { "remote-subscribed",
+								"local-subscribed",
+								"either",
+								"all",
+								NULL };
+static const gchar *const pr_settings_subscription_update_choices[] = { "neither",
+									"local-from-remote",
+									"remote-from-local",
+									"both",
+									NULL };
+static const gchar *const pr_settings_get_mail_parts_choices[] = {
+	"headers", "body-text", "body-text-and-attachments", "attachments", "body-alternative-text",
+	NULL
+};
 
-#define CHOICES(c) .choices = (c)
+#define CHOICES(c)  .choices = (c)
 #define RANGE(a, b) .has_range = TRUE, .min = (a), .max = (b)
 
 /* Must agree with data/org.postroom.Imap4Service.gschema.xml (tests/unit/test-settings.c
  * compares them key by key). */
 static const PrSettingsKey pr_settings_keys[] = {
-    {"display-name", "s", "''"},
-    {"host", "s", "''", .reconnect = TRUE, .validate = pr_settings_validate_host},
-    {"port", "q", "uint16 0", .reconnect = TRUE},
-    {"security", "s", "'tls'", CHOICES(pr_settings_security_choices), .reconnect = TRUE},
-    {"allow-insecure", "b", "false", .reconnect = TRUE},
-    {"compress", "b", "false", .reconnect = TRUE},
-    {"user", "s", "''", .reconnect = TRUE},
-    {"auth", "s", "'auto'", CHOICES(pr_settings_auth_choices), .reconnect = TRUE},
-    {"timeout", "u", "uint32 60", RANGE(1, 3600), .reconnect = TRUE},
-    {"tls-ca-file", "s", "''", .reconnect = TRUE, .validate = pr_settings_validate_ca_file},
-    {"tls-pinned-certificate", "s", "''", .reconnect = TRUE, .validate = pr_settings_validate_pin},
-    {"folder-path", "s", "''"},
-    {"folder-sync", "s", "'remote-subscribed'", CHOICES(pr_settings_folder_sync_choices)},
-    {"subscription-update",
-     "s",
-     "'neither'",
-     CHOICES(pr_settings_subscription_update_choices)},
-    {"inbox-sync-limit", "i", "-1", RANGE(-1, G_MAXINT32)},
-    {"mailbox-sync-limit", "i", "-1", RANGE(-1, G_MAXINT32)},
-    {"sync-search", "s", "''"},
-    {"get-mail-parts",
-     "s",
-     "'body-text-and-attachments'",
-     CHOICES(pr_settings_get_mail_parts_choices)},
-    {"body-text-size-limit", "t", "uint64 0"},
-    {"attachment-size-limit", "t", "uint64 0"},
-    {"total-size-limit", "t", "uint64 0"},
-    {"fetch-chunk-size", "u", "uint32 20480", RANGE(512, 67108864)},
-    {"idle", "b", "true"},
-    {"idle-timeout", "u", "uint32 1740", RANGE(10, 1740)},
-    {"sync-interval", "u", "uint32 300"},
-    {"offline-operations", "b", "true"},
-    {"update-seen-flags", "b", "true"},
-    {"delete-on-disconnect", "b", "false"},
-    {"use-expunge", "b", "true"},
-    {"send-on-next-connection", "b", "false"},
-    {"smtp-host", "s", "''", .validate = pr_settings_validate_host},
-    {"smtp-port", "q", "uint16 0"},
-    {"smtp-security", "s", "'tls'", CHOICES(pr_settings_security_choices)},
-    {"smtp-user", "s", "''"},
-    {"from-address", "s", "''", .validate = pr_settings_validate_address},
-    {"save-sent", "b", "true"},
-    {"sent-folder", "s", "''"},
-    {"drafts-folder", "s", "''"},
-    {"acknowledge-receipts", "b", "false"},
+	{ "display-name", "s", "''" },
+	{ "host", "s", "''", .reconnect = TRUE, .validate = pr_settings_validate_host },
+	{ "port", "q", "uint16 0", .reconnect = TRUE },
+	{ "security", "s", "'tls'", CHOICES(pr_settings_security_choices), .reconnect = TRUE },
+	{ "allow-insecure", "b", "false", .reconnect = TRUE },
+	{ "compress", "b", "false", .reconnect = TRUE },
+	{ "user", "s", "''", .reconnect = TRUE },
+	{ "auth", "s", "'auto'", CHOICES(pr_settings_auth_choices), .reconnect = TRUE },
+	{ "timeout", "u", "uint32 60", RANGE(1, 3600), .reconnect = TRUE },
+	{ "tls-ca-file", "s", "''", .reconnect = TRUE, .validate = pr_settings_validate_ca_file },
+	{ "tls-pinned-certificate",
+	  "s",
+	  "''",
+	  .reconnect = TRUE,
+	  .validate = pr_settings_validate_pin },
+	{ "folder-path", "s", "''" },
+	{ "folder-sync", "s", "'remote-subscribed'", CHOICES(pr_settings_folder_sync_choices) },
+	{ "subscription-update",
+	  "s",
+	  "'neither'",
+	  CHOICES(pr_settings_subscription_update_choices) },
+	{ "inbox-sync-limit", "i", "-1", RANGE(-1, G_MAXINT32) },
+	{ "mailbox-sync-limit", "i", "-1", RANGE(-1, G_MAXINT32) },
+	{ "sync-search", "s", "''" },
+	{ "get-mail-parts",
+	  "s",
+	  "'body-text-and-attachments'",
+	  CHOICES(pr_settings_get_mail_parts_choices) },
+	{ "body-text-size-limit", "t", "uint64 0" },
+	{ "attachment-size-limit", "t", "uint64 0" },
+	{ "total-size-limit", "t", "uint64 0" },
+	{ "fetch-chunk-size", "u", "uint32 20480", RANGE(512, 67108864) },
+	{ "idle", "b", "true" },
+	{ "idle-timeout", "u", "uint32 1740", RANGE(10, 1740) },
+	{ "sync-interval", "u", "uint32 300" },
+	{ "offline-operations", "b", "true" },
+	{ "update-seen-flags", "b", "true" },
+	{ "delete-on-disconnect", "b", "false" },
+	{ "use-expunge", "b", "true" },
+	{ "send-on-next-connection", "b", "false" },
+	{ "smtp-host", "s", "''", .validate = pr_settings_validate_host },
+	{ "smtp-port", "q", "uint16 0" },
+	{ "smtp-security", "s", "'tls'", CHOICES(pr_settings_security_choices) },
+	{ "smtp-user", "s", "''" },
+	{ "from-address", "s", "''", .validate = pr_settings_validate_address },
+	{ "save-sent", "b", "true" },
+	{ "sent-folder", "s", "''" },
+	{ "drafts-folder", "s", "''" },
+	{ "acknowledge-receipts", "b", "false" },
 };
 
 #undef CHOICES
@@ -133,7 +142,7 @@ pr_settings_key_find(const gchar *name)
 const gchar *const *
 pr_settings_list_keys(void)
 {
-	static const gchar *names[G_N_ELEMENTS(pr_settings_keys) + 1] = {NULL};
+	static const gchar *names[G_N_ELEMENTS(pr_settings_keys) + 1] = { NULL };
 	static gsize once = 0;
 
 	if (g_once_init_enter(&once)) {
@@ -181,7 +190,7 @@ gboolean
 pr_settings_check_schemas(GError **error)
 {
 	GSettingsSchemaSource *source = g_settings_schema_source_get_default();
-	const gchar *ids[] = {PR_SETTINGS_SCHEMA_ID, PR_SETTINGS_SERVICE_SCHEMA_ID};
+	const gchar *ids[] = { PR_SETTINGS_SCHEMA_ID, PR_SETTINGS_SERVICE_SCHEMA_ID };
 
 	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
 		g_autoptr(GSettingsSchema) schema = NULL;
@@ -450,16 +459,15 @@ pr_settings_check_value(const PrSettingsKey *key, GVariant *value, GError **erro
 static GHashTable *
 pr_settings_merged_new(GVariant *current)
 {
-	GHashTable *merged = g_hash_table_new_full(g_str_hash,
-						   g_str_equal,
-						   NULL,
-						   (GDestroyNotify)g_variant_unref);
+	GHashTable *merged = g_hash_table_new_full(
+		g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_variant_unref);
 
 	for (guint i = 0; i < G_N_ELEMENTS(pr_settings_keys); i++) {
 		const PrSettingsKey *key = &pr_settings_keys[i];
 		GVariant *value = NULL;
 		if (current != NULL)
-			value = g_variant_lookup_value(current, key->name, G_VARIANT_TYPE(key->type));
+			value = g_variant_lookup_value(
+				current, key->name, G_VARIANT_TYPE(key->type));
 		if (value == NULL)
 			value = pr_settings_key_default(key);
 		g_hash_table_insert(merged, (gpointer)key->name, value);
@@ -525,10 +533,11 @@ pr_settings_check_insecure(GHashTable *merged,
 static gboolean
 pr_settings_check_cross(GHashTable *merged, GHashTable *changed, gboolean adding, GError **error)
 {
-	const gchar *required[] = {"host", "user"};
-	const gchar *imap_involved[] = {"security", "host", "allow-insecure", NULL};
-	const gchar *smtp_involved[] =
-	    {"smtp-security", "smtp-host", "host", "allow-insecure", NULL};
+	const gchar *required[] = { "host", "user" };
+	const gchar *imap_involved[] = { "security", "host", "allow-insecure", NULL };
+	const gchar *smtp_involved[] = {
+		"smtp-security", "smtp-host", "host", "allow-insecure", NULL
+	};
 	const gchar *host = pr_settings_merged_get_string(merged, "host");
 	const gchar *smtp_host = pr_settings_merged_get_string(merged, "smtp-host");
 
@@ -544,13 +553,8 @@ pr_settings_check_cross(GHashTable *merged, GHashTable *changed, gboolean adding
 			return FALSE;
 		}
 	}
-	if (!pr_settings_check_insecure(merged,
-					changed,
-					adding,
-					"security",
-					host,
-					imap_involved,
-					error))
+	if (!pr_settings_check_insecure(
+		    merged, changed, adding, "security", host, imap_involved, error))
 		return FALSE;
 	/* SMTP without its own host name goes to the IMAP host: check that one */
 	return pr_settings_check_insecure(merged,
@@ -681,7 +685,8 @@ pr_settings_new_batch(GSettings *settings)
 	g_autofree gchar *path = NULL;
 	GSettings *batch;
 
-	g_object_get(settings, "settings-schema", &schema, "backend", &backend, "path", &path, NULL);
+	g_object_get(
+		settings, "settings-schema", &schema, "backend", &backend, "path", &path, NULL);
 	batch = g_settings_new_full(schema, backend, path);
 	g_settings_delay(batch);
 	return batch;
@@ -820,7 +825,8 @@ pr_settings_make_service_id(const gchar *user, const gchar *host, const gchar *c
 	/* the local part of an address-like user name is enough next to the host */
 	if (user != NULL) {
 		at = strchr(user, '@');
-		pr_settings_append_sanitized(base, user, at != NULL ? (gsize)(at - user) : G_MAXSIZE);
+		pr_settings_append_sanitized(
+			base, user, at != NULL ? (gsize)(at - user) : G_MAXSIZE);
 		if (base->len > 0 && base->str[base->len - 1] != '_')
 			g_string_append_c(base, '_');
 	}
@@ -986,8 +992,8 @@ pr_account_config_new_from_dict(GVariant *dict)
 	c->display_name = pr_settings_make_display_name(display_name, c->user, c->host);
 	c->port = pr_account_config_get_uint16(dict, "port");
 	c->security = pr_account_config_dup_string(dict, "security");
-	c->port_effective = c->port != 0 ? c->port
-					 : (g_strcmp0(c->security, "tls") == 0 ? 993 : 143);
+	c->port_effective =
+		c->port != 0 ? c->port : (g_strcmp0(c->security, "tls") == 0 ? 993 : 143);
 	c->allow_insecure = pr_account_config_get_boolean(dict, "allow-insecure");
 	c->compress = pr_account_config_get_boolean(dict, "compress");
 	c->auth = pr_account_config_dup_string(dict, "auth");
@@ -1012,8 +1018,7 @@ pr_account_config_new_from_dict(GVariant *dict)
 	c->update_seen_flags = pr_account_config_get_boolean(dict, "update-seen-flags");
 	c->delete_on_disconnect = pr_account_config_get_boolean(dict, "delete-on-disconnect");
 	c->use_expunge = pr_account_config_get_boolean(dict, "use-expunge");
-	c->send_on_next_connection =
-	    pr_account_config_get_boolean(dict, "send-on-next-connection");
+	c->send_on_next_connection = pr_account_config_get_boolean(dict, "send-on-next-connection");
 	c->smtp_host = pr_account_config_dup_string(dict, "smtp-host");
 	c->smtp_port = pr_account_config_get_uint16(dict, "smtp-port");
 	c->smtp_security = pr_account_config_dup_string(dict, "smtp-security");
@@ -1045,20 +1050,24 @@ pr_account_config_new_from_settings(GSettings *settings)
 }
 
 PrAccountConfig *
-pr_account_config_new_from_variant(GVariant *settings, GError **error)
+pr_account_config_new_from_variant(GVariant *settings)
 {
-	g_autoptr(GHashTable) merged = NULL;
-	g_autoptr(GVariant) norm = NULL;
 	g_autoptr(GVariant) dict = NULL;
 	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 
-	norm = pr_settings_normalize_internal(settings, TRUE, NULL, &merged, error);
-	if (norm == NULL)
-		return NULL;
-	g_variant_ref_sink(norm);
 	for (guint i = 0; i < G_N_ELEMENTS(pr_settings_keys); i++) {
-		const gchar *name = pr_settings_keys[i].name;
-		g_variant_builder_add(&builder, "{sv}", name, g_hash_table_lookup(merged, name));
+		const PrSettingsKey *key = &pr_settings_keys[i];
+		g_autoptr(GVariant) given = NULL;
+		g_autoptr(GVariant) value = NULL;
+
+		if (settings != NULL && g_variant_is_of_type(settings, G_VARIANT_TYPE_VARDICT))
+			given = g_variant_lookup_value(settings, key->name, NULL);
+		/* the caller validated: anything that still fails keeps the default */
+		if (given != NULL)
+			value = pr_settings_check_value(key, given, NULL);
+		if (value == NULL)
+			value = pr_settings_key_default(key);
+		g_variant_builder_add(&builder, "{sv}", key->name, value);
 	}
 	dict = g_variant_ref_sink(g_variant_builder_end(&builder));
 	return pr_account_config_new_from_dict(dict);

@@ -29,18 +29,14 @@ G_BEGIN_DECLS
 
 /* Both schemas are installed (or in $GSETTINGS_SCHEMA_DIR). GSettings aborts the process
  * when asked for a missing schema, so the daemon calls this once at startup. */
-gboolean
-pr_settings_check_schemas(GError **error);
+gboolean pr_settings_check_schemas(GError **error);
 
 /* NULL-terminated list of every key name, in schema order (static, do not free). */
-const gchar *const *
-pr_settings_list_keys(void);
+const gchar *const *pr_settings_list_keys(void);
 /* The key's GVariant type string ("s", "q", ...), or NULL for an unknown key. */
-const gchar *
-pr_settings_key_get_type_string(const gchar *key);
+const gchar *pr_settings_key_get_type_string(const gchar *key);
 /* The key's default as a new floating-free reference, or NULL for an unknown key. */
-GVariant *
-pr_settings_key_dup_default(const gchar *key);
+GVariant *pr_settings_key_dup_default(const gchar *key);
 
 /*
  * Validate @changes (a{sv}). Checks, each failing with InvalidArgument naming the key:
@@ -68,8 +64,7 @@ pr_settings_normalize(GVariant *changes, gboolean adding, GVariant *current, GEr
 
 /* The GSettings of service @id at its relocatable path. @id must be valid
  * (pr_settings_is_valid_service_id()); uses the default backend. */
-GSettings *
-pr_settings_new_for_service(const gchar *id);
+GSettings *pr_settings_new_for_service(const gchar *id);
 
 /*
  * Validate @changes against the merged view of @settings' present values, normalise them
@@ -77,59 +72,47 @@ pr_settings_new_for_service(const gchar *id);
  * @settings itself is left in normal (non-delayed) mode. Nothing is written on error.
  * With the dconf backend the write is asynchronous: call g_settings_sync() before exiting.
  */
-gboolean
-pr_settings_apply(GSettings *settings, GVariant *changes, GError **error);
+gboolean pr_settings_apply(GSettings *settings, GVariant *changes, GError **error);
 
 /* Every key of the contract as a{sv} (GetSettings), floating. An empty display-name is
  * returned as "user@host". There is no password key. */
-GVariant *
-pr_settings_dup_all(GSettings *settings);
+GVariant *pr_settings_dup_all(GSettings *settings);
 
 /* "display-name", or "user@host" when it is empty. */
-gchar *
-pr_settings_dup_display_name(GSettings *settings);
+gchar *pr_settings_dup_display_name(GSettings *settings);
 
 /* Reset every key of @settings to its default, so nothing of the account is left in the
  * backend (RemoveService). */
-void
-pr_settings_reset_all(GSettings *settings);
+void pr_settings_reset_all(GSettings *settings);
 
 /*
  * A new service id made from @user and @host: lower case, [a-z0-9_]+, at most 64 bytes,
  * e.g. "ann_imap_example_com", with "_2", "_3", ... appended when it is in @taken
  * (nullable, NULL-terminated).
  */
-gchar *
-pr_settings_make_service_id(const gchar *user, const gchar *host, const gchar *const *taken);
+gchar *pr_settings_make_service_id(const gchar *user, const gchar *host, const gchar *const *taken);
 /* @id is non-empty, at most 64 bytes and matches [a-z0-9_]+ (safe as an object path
  * element and a GSettings path component). */
-gboolean
-pr_settings_is_valid_service_id(const gchar *id);
+gboolean pr_settings_is_valid_service_id(const gchar *id);
 
 /* A change of @key applies only at the next connect (connection parameters). */
-gboolean
-pr_settings_key_needs_reconnect(const gchar *key);
+gboolean pr_settings_key_needs_reconnect(const gchar *key);
 
 /* The "services" list of org.postroom.Postroom1 (default backend). */
-gchar **
-pr_settings_dup_service_ids(void);
+gchar **pr_settings_dup_service_ids(void);
 /* Append @id unless already listed. */
-void
-pr_settings_add_service_id(const gchar *id);
+void pr_settings_add_service_id(const gchar *id);
 /* Remove @id if listed. */
-void
-pr_settings_remove_service_id(const gchar *id);
+void pr_settings_remove_service_id(const gchar *id);
 
 /*
  * AddService in one call: validate @settings (adding), make an id unique among the listed
  * services, reset any stale keys at its path, write the settings and list the id.
  * Returns the new id.
  */
-gchar *
-pr_settings_create_service(GVariant *settings, GError **error);
+gchar *pr_settings_create_service(GVariant *settings, GError **error);
 /* RemoveService's settings part: reset every key of @id and unlist it. */
-void
-pr_settings_delete_service(const gchar *id);
+void pr_settings_delete_service(const gchar *id);
 
 /*
  * The values the engine needs, as plain C: one field per settings key (strings are
@@ -180,14 +163,12 @@ typedef struct {
 	gboolean acknowledge_receipts;
 } PrAccountConfig;
 
-PrAccountConfig *
-pr_account_config_new_from_settings(GSettings *settings);
-/* From a dictionary such as ProbeServer's: the defaults overlaid with @settings, which is
- * validated as when adding (remove non-settings keys such as "password" first). */
-PrAccountConfig *
-pr_account_config_new_from_variant(GVariant *settings, GError **error);
-void
-pr_account_config_free(PrAccountConfig *config);
+PrAccountConfig *pr_account_config_new_from_settings(GSettings *settings);
+/* From a dictionary such as ProbeServer's: the defaults overlaid with @settings (normalised,
+ * e.g. the pin in lower case). Validate @settings with pr_settings_validate() first:
+ * unknown keys are ignored and a value that fails its checks keeps the default. */
+PrAccountConfig *pr_account_config_new_from_variant(GVariant *settings);
+void pr_account_config_free(PrAccountConfig *config);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrAccountConfig, pr_account_config_free)
 

@@ -16,7 +16,24 @@ typedef struct {
 } PrCtlCommand;
 
 static const PrCtlCommand commands[] = {
-    {"probe", pr_ctl_probe, N_("Try an IMAP server: security, certificate, capabilities, login")},
+	{ "services", pr_ctl_services, N_("List the services (IMAP accounts)") },
+	{ "add", pr_ctl_add, N_("Add a service and store its password") },
+	{ "remove", pr_ctl_remove, N_("Remove a service with its settings, passwords and store") },
+	{ "settings", pr_ctl_settings, N_("Show a service's settings") },
+	{ "set", pr_ctl_set, N_("Change settings: KEY=VALUE…") },
+	{ "password", pr_ctl_password, N_("Store or clear a service's password") },
+	{ "connect", pr_ctl_connect, N_("Connect and log in") },
+	{ "disconnect", pr_ctl_disconnect, N_("Disconnect") },
+	{ "sync", pr_ctl_sync, N_("Synchronise with the server") },
+	{ "status", pr_ctl_status, N_("Show a service's state") },
+	{ "folders", pr_ctl_folders, N_("List the folders") },
+	{ "messages", pr_ctl_messages, N_("List the messages of a folder") },
+	{ "show", pr_ctl_show, N_("Write a message to standard output") },
+	{ "fetch", pr_ctl_fetch, N_("Download messages") },
+	{ "watch", pr_ctl_watch, N_("Print events as they come") },
+	{ "probe",
+	  pr_ctl_probe_command,
+	  N_("Try an IMAP server: security, certificate, capabilities, login") },
 };
 
 static void
@@ -25,7 +42,14 @@ pr_ctl_usage(void)
 	g_print("%s\n\n", _("Usage: postroomctl COMMAND [OPTION…]"));
 	g_print("%s\n", _("Commands:"));
 	for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
-		g_print("  %-10s %s\n", commands[i].name, _(commands[i].summary));
+		g_print("  %-11s %s\n", commands[i].name, _(commands[i].summary));
+	g_print("\n%s\n", _("Common options:"));
+	g_print("  %-18s %s\n", "--service ID", _("The service to use, when there are several"));
+	g_print("  %-18s %s\n", "--json", _("Print JSON for scripts"));
+	g_print("  %-18s %s\n", "--no-wait", _("Print the operation's path instead of waiting"));
+	g_print("  %-18s %s\n",
+		"--address ADDRESS",
+		_("The bus to use (default: $POSTROOM_BUS_ADDRESS or the session bus)"));
 	g_print("\n%s\n", _("Run “postroomctl COMMAND --help” for a command's options."));
 }
 
@@ -47,8 +71,12 @@ main(int argc, char **argv)
 		return PR_CTL_EXIT_OK;
 	}
 	for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
-		if (g_strcmp0(argv[1], commands[i].name) == 0)
+		if (g_strcmp0(argv[1], commands[i].name) == 0) {
+			g_autofree gchar *prgname = g_strdup_printf("postroomctl %s", argv[1]);
+			/* "Usage: postroomctl sync [OPTION…]" in every command's --help */
+			g_set_prgname(prgname);
 			return commands[i].func(argc - 1, argv + 1);
+		}
 	}
 	/* TRANSLATORS: %s is what the user typed as a command */
 	g_printerr(_("postroomctl: unknown command “%s”\n"), argv[1]);

@@ -25,107 +25,71 @@ G_BEGIN_DECLS
 /* One sub-command: argv[0] is the sub-command's name. Returns an exit code. */
 typedef gint (*PrCtlCommandFunc)(gint argc, gchar **argv);
 
-gint
-pr_ctl_probe(gint argc, gchar **argv);
-gint
-pr_ctl_probe_command(gint argc, gchar **argv);
-gint
-pr_ctl_services(gint argc, gchar **argv);
-gint
-pr_ctl_add(gint argc, gchar **argv);
-gint
-pr_ctl_remove(gint argc, gchar **argv);
-gint
-pr_ctl_settings(gint argc, gchar **argv);
-gint
-pr_ctl_set(gint argc, gchar **argv);
-gint
-pr_ctl_password(gint argc, gchar **argv);
-gint
-pr_ctl_connect(gint argc, gchar **argv);
-gint
-pr_ctl_disconnect(gint argc, gchar **argv);
-gint
-pr_ctl_sync(gint argc, gchar **argv);
-gint
-pr_ctl_status(gint argc, gchar **argv);
-gint
-pr_ctl_folders(gint argc, gchar **argv);
-gint
-pr_ctl_messages(gint argc, gchar **argv);
-gint
-pr_ctl_show(gint argc, gchar **argv);
-gint
-pr_ctl_fetch(gint argc, gchar **argv);
-gint
-pr_ctl_watch(gint argc, gchar **argv);
+gint pr_ctl_probe(gint argc, gchar **argv);
+gint pr_ctl_probe_command(gint argc, gchar **argv);
+gint pr_ctl_services(gint argc, gchar **argv);
+gint pr_ctl_add(gint argc, gchar **argv);
+gint pr_ctl_remove(gint argc, gchar **argv);
+gint pr_ctl_settings(gint argc, gchar **argv);
+gint pr_ctl_set(gint argc, gchar **argv);
+gint pr_ctl_password(gint argc, gchar **argv);
+gint pr_ctl_connect(gint argc, gchar **argv);
+gint pr_ctl_disconnect(gint argc, gchar **argv);
+gint pr_ctl_sync(gint argc, gchar **argv);
+gint pr_ctl_status(gint argc, gchar **argv);
+gint pr_ctl_folders(gint argc, gchar **argv);
+gint pr_ctl_messages(gint argc, gchar **argv);
+gint pr_ctl_show(gint argc, gchar **argv);
+gint pr_ctl_fetch(gint argc, gchar **argv);
+gint pr_ctl_watch(gint argc, gchar **argv);
 
 /* ---- output (pr-ctl-output.c) ---- */
 
 /* Prints "postroomctl: NAME: message" for @error (NAME from the contract). */
-void
-pr_ctl_print_error(const GError *error);
+void pr_ctl_print_error(const GError *error);
 /* The error's short name ("LoginFailed"; the contract prefix stripped from D-Bus names). */
-gchar *
-pr_ctl_error_get_name(const GError *error);
+gchar *pr_ctl_error_get_name(const GError *error);
 /* Whether @error is the contract error @name ("NotDownloaded"), local or remote. */
-gboolean
-pr_ctl_error_has_name(const GError *error, const gchar *name);
+gboolean pr_ctl_error_has_name(const GError *error, const gchar *name);
 /* Reads one line from standard input (a password), without its line end. */
-gchar *
-pr_ctl_read_secret_stdin(GError **error);
+gchar *pr_ctl_read_secret_stdin(GError **error);
 /* Asks for a secret on the terminal (standard input) without echo. */
-gchar *
-pr_ctl_read_secret_terminal(const gchar *prompt, GError **error);
+gchar *pr_ctl_read_secret_terminal(const gchar *prompt, GError **error);
 /* Overwrites and frees a secret. */
-void
-pr_ctl_secret_free(gchar *secret);
+void pr_ctl_secret_free(gchar *secret);
 typedef gchar PrCtlSecret;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrCtlSecret, pr_ctl_secret_free)
 /* Writes @dict (a{sv} of strings, booleans, integers and string arrays) as JSON. */
-void
-pr_ctl_print_json(GVariant *dict, GString *out);
+void pr_ctl_print_json(GVariant *dict, GString *out);
 /* Prints @dict (floating references are sunk) as one JSON document on a line of stdout. */
-void
-pr_ctl_json_output(GVariant *dict);
+void pr_ctl_json_output(GVariant *dict);
 /* "FoldersDone" -> "folders-done", for JSON keys of D-Bus property names. */
-gchar *
-pr_ctl_dashed_name(const gchar *camel);
+gchar *pr_ctl_dashed_name(const gchar *camel);
+/* Inserts the entries of the a{sv} @props into @dict under their dashed names. */
+void pr_ctl_dict_insert_dashed(GVariantDict *dict, GVariant *props);
 /* Replaces control characters of server-provided text so it cannot drive the terminal. */
-gchar *
-pr_ctl_sanitize(const gchar *text);
+gchar *pr_ctl_sanitize(const gchar *text);
 /* @text cut to @max characters with an ellipsis; sanitized. */
-gchar *
-pr_ctl_ellipsize(const gchar *text, guint max);
+gchar *pr_ctl_ellipsize(const gchar *text, guint max);
 /* Local time as "2026-01-31 12:34", or "never" for 0. */
-gchar *
-pr_ctl_format_time(gint64 unix_time);
+gchar *pr_ctl_format_time(gint64 unix_time);
 /* A settings or info value for people: strings as is, booleans yes/no, arrays joined. */
-gchar *
-pr_ctl_format_value(GVariant *value);
+gchar *pr_ctl_format_value(GVariant *value);
 /* The terminal's width in columns, 80 when stdout is no terminal. */
-guint
-pr_ctl_terminal_width(void);
+guint pr_ctl_terminal_width(void);
 
 /* A text table: columns padded to their widest cell, the last one not padded. */
 typedef struct _PrCtlTable PrCtlTable;
-PrCtlTable *
-pr_ctl_table_new(const gchar *const *headers);
-void
-pr_ctl_table_free(PrCtlTable *self);
+PrCtlTable *pr_ctl_table_new(const gchar *const *headers);
+void pr_ctl_table_free(PrCtlTable *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrCtlTable, pr_ctl_table_free)
-void
-pr_ctl_table_set_align_right(PrCtlTable *self, guint column);
+void pr_ctl_table_set_align_right(PrCtlTable *self, guint column);
 /* Cells longer than @max characters are cut with an ellipsis. */
-void
-pr_ctl_table_set_max_width(PrCtlTable *self, guint column, guint max);
+void pr_ctl_table_set_max_width(PrCtlTable *self, guint column, guint max);
 /* Takes one cell per column (copied and sanitized). */
-void
-pr_ctl_table_add_row(PrCtlTable *self, const gchar *const *cells);
-guint
-pr_ctl_table_get_n_rows(PrCtlTable *self);
-void
-pr_ctl_table_print(PrCtlTable *self);
+void pr_ctl_table_add_row(PrCtlTable *self, const gchar *const *cells);
+guint pr_ctl_table_get_n_rows(PrCtlTable *self);
+void pr_ctl_table_print(PrCtlTable *self);
 
 /* ---- options and the bus (pr-ctl-client.c) ---- */
 
@@ -146,30 +110,29 @@ typedef struct {
 	gboolean no_wait;
 } PrCtlOptions;
 
-void
-pr_ctl_options_clear(PrCtlOptions *opts);
+void pr_ctl_options_clear(PrCtlOptions *opts);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PrCtlOptions, pr_ctl_options_clear)
 
 /* Parses the command's own @entries plus the common options of @flags; on a usage error it
  * prints it and returns FALSE. @parameter_string is e.g. "FOLDER". */
-gboolean
-pr_ctl_options_parse(PrCtlOptions *opts,
-		     PrCtlOptionFlags flags,
-		     const GOptionEntry *entries,
-		     const gchar *parameter_string,
-		     const gchar *summary,
-		     gint *argc,
-		     gchar ***argv);
+gboolean pr_ctl_options_parse(PrCtlOptions *opts,
+			      PrCtlOptionFlags flags,
+			      const GOptionEntry *entries,
+			      const gchar *parameter_string,
+			      const gchar *summary,
+			      gint *argc,
+			      gchar ***argv);
 /* Prints "postroomctl COMMAND: message" and returns PR_CTL_EXIT_USAGE. */
-gint
-pr_ctl_usage_error(const PrCtlOptions *opts, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
+gint pr_ctl_usage_error(const PrCtlOptions *opts, const gchar *format, ...) G_GNUC_PRINTF(2, 3);
 /* Prints @error and returns the exit code for it: usage errors (G_OPTION_ERROR) 2, an
  * interrupted wait (G_IO_ERROR_CANCELLED) 130, anything else 1. */
-gint
-pr_ctl_fail(const PrCtlOptions *opts, const GError *error);
+gint pr_ctl_fail(const PrCtlOptions *opts, const GError *error);
+/* A G_OPTION_ERROR unless @text is UTF-8, as D-Bus strings must be. */
+gboolean pr_ctl_check_utf8(const gchar *text, GError **error);
+/* A copy of @argc arguments as a strv; a G_OPTION_ERROR unless all are UTF-8. */
+gchar **pr_ctl_args_to_utf8(gint argc, gchar **argv, GError **error);
 /* Parses a message id (a non-zero decimal number). */
-gboolean
-pr_ctl_parse_message_id(const gchar *text, guint64 *id, GError **error);
+gboolean pr_ctl_parse_message_id(const gchar *text, guint64 *id, GError **error);
 
 /* A connection to postroomd. */
 typedef struct {
@@ -179,61 +142,65 @@ typedef struct {
 
 /* Connects to --address, $POSTROOM_BUS_ADDRESS or the session bus; fails with "Postroom is
  * not running on this bus" when nobody owns the name (after trying D-Bus activation). */
-PrCtlClient *
-pr_ctl_client_new(const PrCtlOptions *opts, GError **error);
-void
-pr_ctl_client_free(PrCtlClient *self);
+PrCtlClient *pr_ctl_client_new(const PrCtlOptions *opts, GError **error);
+void pr_ctl_client_free(PrCtlClient *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrCtlClient, pr_ctl_client_free)
-PrDBusManager *
-pr_ctl_client_get_manager(PrCtlClient *self, GError **error);
+PrDBusManager *pr_ctl_client_get_manager(PrCtlClient *self, GError **error);
 /* Every service, sorted by Id; transfer full. */
-GList *
-pr_ctl_client_list_services(PrCtlClient *self);
+GList *pr_ctl_client_list_services(PrCtlClient *self);
 /* The service --service names, or the only one; G_OPTION_ERROR when it is ambiguous. */
 PrDBusImap4Service *
 pr_ctl_client_get_service(PrCtlClient *self, const PrCtlOptions *opts, GError **error);
+/* A proxy for the service at @path (for one that the object manager may not know yet). */
+PrDBusImap4Service *
+pr_ctl_client_get_service_by_path(PrCtlClient *self, const gchar *path, GError **error);
+/* pr_ctl_client_new() and pr_ctl_client_get_service() in one. */
+PrDBusImap4Service *
+pr_ctl_open_service(const PrCtlOptions *opts, PrCtlClient **client, GError **error);
+/* An empty a{sv} (floating), for the trailing options of the methods. */
+GVariant *pr_ctl_no_options(void);
+/* Prints "unexpected argument" and returns PR_CTL_EXIT_USAGE. */
+gint pr_ctl_unexpected_argument(const PrCtlOptions *opts, const gchar *arg);
 /* "/org/postroom/Postroom1/services/ID" for a valid ID, else a G_OPTION_ERROR. */
-gchar *
-pr_ctl_service_path_from_id(const gchar *id, GError **error);
+gchar *pr_ctl_service_path_from_id(const gchar *id, GError **error);
 /* The ID of a service object path, or the path itself when it is none. */
-const gchar *
-pr_ctl_service_id_from_path(const gchar *path);
+const gchar *pr_ctl_service_id_from_path(const gchar *path);
 /* org.freedesktop.DBus.Properties.GetAll of @iface at @path: a{sv}. */
-GVariant *
-pr_ctl_client_get_all_properties(PrCtlClient *self,
-				 const gchar *path,
-				 const gchar *iface,
-				 GError **error);
+GVariant *pr_ctl_client_get_all_properties(PrCtlClient *self,
+					   const gchar *path,
+					   const gchar *iface,
+					   GError **error);
+
+/* SetPassword; the secret is never printed (pr-ctl-password.c). */
+gboolean pr_ctl_service_set_password(PrDBusImap4Service *service,
+				     const gchar *protocol,
+				     const gchar *password,
+				     GError **error);
 
 /* ---- operations (pr-ctl-operation.c) ---- */
 
 /* Waits for the operation at @path showing its progress (unless --json); returns its final
  * properties (a{sv}) in @props, also when it failed. FALSE with the operation's error if it
  * failed, or G_IO_ERROR_CANCELLED when Ctrl-C cancelled it. */
-gboolean
-pr_ctl_operation_wait(PrCtlClient *client,
-		      const PrCtlOptions *opts,
-		      const gchar *path,
-		      GVariant **props,
-		      GError **error);
+gboolean pr_ctl_operation_wait(PrCtlClient *client,
+			       const PrCtlOptions *opts,
+			       const gchar *path,
+			       GVariant **props,
+			       GError **error);
 /* Operation properties as a JSON-friendly a{sv}: dashed keys, "success", "error" and
  * "error-message" split out of Error. */
-GVariant *
-pr_ctl_operation_props_to_json(const gchar *path, GVariant *props);
+GVariant *pr_ctl_operation_props_to_json(const gchar *path, GVariant *props);
 /* Prints the text summary of a succeeded operation. */
 typedef void (*PrCtlResultFunc)(GVariant *props);
 /* --no-wait: prints @path; else waits, prints the result (JSON or @func) and returns the
  * exit code. */
-gint
-pr_ctl_operation_run(PrCtlClient *client,
-		     const PrCtlOptions *opts,
-		     const gchar *path,
-		     PrCtlResultFunc func);
+gint pr_ctl_operation_run(PrCtlClient *client,
+			  const PrCtlOptions *opts,
+			  const gchar *path,
+			  PrCtlResultFunc func);
 /* "Syncing INBOX  [####----]  42%  840/2000 messages  12.3 MB", at most @width columns. */
-gchar *
-pr_ctl_progress_format_bar(GVariant *progress, guint width);
+gchar *pr_ctl_progress_format_bar(GVariant *progress, guint width);
 /* "syncing-inbox INBOX 840/2000 messages", for logs. */
-gchar *
-pr_ctl_progress_format_plain(GVariant *progress);
+gchar *pr_ctl_progress_format_plain(GVariant *progress);
 
 G_END_DECLS

@@ -279,7 +279,7 @@ pr_daemon_handle_probe_server(PrDBusManager *iface,
 	}
 	config = pr_account_config_new_from_variant(checked);
 	pr_imap_security_from_string(config->security, &security);
-	probe = pr_imap_probe_new(config->host, config->port, security);
+	probe = pr_imap_probe_new(config->host, config->port_effective, security);
 	pr_imap_probe_set_timeout(probe, config->timeout);
 	if (config->tls_ca_file != NULL && config->tls_ca_file[0] != '\0' &&
 	    !pr_imap_probe_set_ca_file(probe, config->tls_ca_file, &error)) {
@@ -333,6 +333,9 @@ pr_daemon_start(PrDaemon *self, const gchar *address, gboolean replace, GError *
 	g_auto(GStrv) ids = NULL;
 	GBusNameOwnerFlags flags = G_BUS_NAME_OWNER_FLAGS_ALLOW_REPLACEMENT;
 
+	/* GSettings aborts on a missing schema: find out first and say so */
+	if (!pr_settings_check_schemas(error))
+		return FALSE;
 	if (address != NULL) {
 		self->connection = g_dbus_connection_new_for_address_sync(
 		    address,

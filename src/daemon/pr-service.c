@@ -205,7 +205,7 @@ pr_service_new_client(PrService *self, PrAccountConfig *config, GError **error)
 	PrImapSecurity security = PR_IMAP_SECURITY_TLS;
 
 	pr_imap_security_from_string(config->security, &security);
-	client = pr_imap_client_new(config->host, config->port, security);
+	client = pr_imap_client_new(config->host, config->port_effective, security);
 	pr_imap_client_set_timeout(client, config->timeout);
 	pr_imap_client_set_compress(client, config->compress);
 	if (config->tls_ca_file != NULL && config->tls_ca_file[0] != '\0' &&
@@ -221,8 +221,9 @@ static void
 pr_service_sync_options(PrAccountConfig *config, PrSyncOptions *options)
 {
 	memset(options, 0, sizeof(*options));
-	options->folder_sync = config->folder_sync;
-	options->subscription_update = config->subscription_update;
+	pr_sync_folder_strategy_from_string(config->folder_sync, &options->folder_sync);
+	pr_sync_subscription_strategy_from_string(config->subscription_update,
+						  &options->subscription_update);
 	options->inbox_sync_limit = config->inbox_sync_limit;
 	options->mailbox_sync_limit = config->mailbox_sync_limit;
 	options->sync_search = config->sync_search;

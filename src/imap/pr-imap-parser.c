@@ -88,7 +88,10 @@ pr_imap_block_data(PrImapBlock *block)
 static PrImapResponse *
 pr_imap_response_new(PrImapResponseKind kind)
 {
-	PrImapResponse *self = g_new0(PrImapResponse, 1);
+	PrImapResponse *self = g_malloc(sizeof(PrImapResponse));
+
+	/* the inline arena needs no zeroing */
+	memset(self, 0, G_STRUCT_OFFSET(PrImapResponse, arena_inline));
 	self->ref_count = 1;
 	self->kind = kind;
 	self->data.kind = PR_IMAP_VALUE_LIST;
@@ -374,9 +377,13 @@ struct _PrImapParser {
 	PrImapResponse *cur;
 	gsize line_bytes; /* bytes of cur outside literals, for max_line */
 	gsize pending;
-	GArray *stack; /* PrImapValue: children of the lists still open, then the data */
+	PrImapValue *vals; /* children of the lists still open, then the data */
+	guint n_vals;
+	guint cap_vals;
 	GArray *opens; /* guint: where each open list starts in stack */
 	gsize items;
+	guint uid_scanned; /* FETCH pairs already searched for "UID n" */
+	guint32 uid;
 
 	/* the literal being received */
 	gboolean in_literal;
@@ -421,10 +428,36 @@ pr_imap_parser_error(GError **error, const gchar *what, const guint8 *near, gsiz
 	return FALSE;
 }
 
+/* Character classes, filled once in class_init: the tokenizer's inner loops are table
+ * lookups, not chains of comparisons. */
+enum {
+	PR_IMAP_CC_ATOM = 1 << 0,   /* may appear in an atom */
+	PR_IMAP_CC_PLAIN = 1 << 1,  /* an atom char with no special meaning ([ and ] have) */
+	PR_IMAP_CC_QUOTED = 1 << 2, /* ordinary inside a quoted string */
+};
+static guint8 pr_imap_cc[256];
+
+static void
+pr_imap_cc_init(void)
+{
+	for (guint c = 0; c < 256; c++) {
+		gboolean atom =
+			c > ' ' && c != 0x7f && c != '(' && c != ')' && c != '{' && c != '"';
+		guint8 cls = 0;
+		if (atom)
+			cls |= PR_IMAP_CC_ATOM;
+		if (atom && c != '[' && c != ']')
+			cls |= PR_IMAP_CC_PLAIN;
+		if (c != '"' && c != '\\' && c != '\0' && c != '\r' && c != '\n')
+			cls |= PR_IMAP_CC_QUOTED;
+		pr_imap_cc[c] = cls;
+	}
+}
+
 static inline gboolean
 pr_imap_is_atom_char(guint8 c)
 {
-	return c > ' ' && c != 0x7f && c != '(' && c != ')' && c != '{' && c != '"';
+	return (pr_imap_cc[c] & PR_IMAP_CC_ATOM) != 0;
 }
 
 static gboolean
@@ -459,8 +492,10 @@ pr_imap_parser_clear_current(PrImapParser *self)
 	self->line_bytes = 0;
 	self->pending = 0;
 	self->items = 0;
+	self->uid_scanned = 0;
+	self->uid = 0;
 	g_byte_array_set_size(self->line, 0);
-	g_array_set_size(self->stack, 0);
+	self->n_vals = 0;
 	g_array_set_size(self->opens, 0);
 }
 
@@ -476,23 +511,26 @@ pr_imap_parser_count_item(PrImapParser *self, GError **error)
 static inline void
 pr_imap_parser_push(PrImapParser *self, const PrImapValue *value)
 {
-	g_array_append_vals(self->stack, value, 1);
+	/* bounded by max_items, counted before every push */
+	if (G_UNLIKELY(self->n_vals == self->cap_vals)) {
+		self->cap_vals = MAX(64, self->cap_vals * 2);
+		self->vals = g_renew(PrImapValue, self->vals, self->cap_vals);
+	}
+	self->vals[self->n_vals++] = *value;
 }
 
 /* Turn stack[start..] into one LIST value allocated in the response. */
 static void
 pr_imap_parser_collect(PrImapParser *self, guint start, PrImapValue *list)
 {
-	guint n = self->stack->len - start;
+	guint n = self->n_vals - start;
 	PrImapValue *children = NULL;
 
 	if (n > 0) {
 		children = pr_imap_response_alloc(self->cur, (gsize)n * sizeof(PrImapValue));
-		memcpy(children,
-		       &g_array_index(self->stack, PrImapValue, start),
-		       (gsize)n * sizeof(PrImapValue));
+		memcpy(children, self->vals + start, (gsize)n * sizeof(PrImapValue));
 	}
-	g_array_set_size(self->stack, start);
+	self->n_vals = start;
 	memset(list, 0, sizeof(*list));
 	list->kind = PR_IMAP_VALUE_LIST;
 	list->n = n;
@@ -525,7 +563,12 @@ pr_imap_scan_atom(const guint8 *s, gsize pos, gsize end, gboolean stop_at_bracke
 	gsize i = pos;
 
 	while (i < end) {
-		guint8 c = s[i];
+		guint8 c;
+		while (i < end && (pr_imap_cc[s[i]] & PR_IMAP_CC_PLAIN))
+			i++;
+		if (i >= end)
+			break;
+		c = s[i];
 		if (c == '[') {
 			gsize close = pr_imap_find_bracket_end(s, i, end);
 			/* unmatched: an ordinary character, as in a lenient flag */
@@ -609,6 +652,10 @@ pr_imap_parser_quoted(PrImapParser *self,
 	 * byte literally (RFC only defines \" and \\, others are kept without the backslash) */
 	for (; i < end; i++) {
 		guint8 c = s[i];
+		if (pr_imap_cc[c] & PR_IMAP_CC_QUOTED) {
+			n++;
+			continue;
+		}
 		if (c == '"')
 			break;
 		if (c == '\\') {
@@ -704,7 +751,7 @@ pr_imap_parser_scan(PrImapParser *self,
 			pos++;
 			break;
 		case '(': {
-			guint start = self->stack->len;
+			guint start = self->n_vals;
 			if (self->opens->len >= self->limits.max_depth)
 				return pr_imap_parser_error(
 					error, "lists nested too deeply", s + pos, end - pos);
@@ -805,7 +852,7 @@ pr_imap_parser_code(PrImapParser *self, const guint8 *s, gsize *pos_inout, gsize
 {
 	gsize pos = *pos_inout + 1;
 	gsize name_start = pos;
-	guint stack_base = self->stack->len;
+	guint stack_base = self->n_vals;
 	guint opens_base = self->opens->len;
 	gsize items_base = self->items;
 	const gchar *name;
@@ -823,7 +870,7 @@ pr_imap_parser_code(PrImapParser *self, const guint8 *s, gsize *pos_inout, gsize
 		PrImapScan scan = PR_IMAP_SCAN_END;
 		if (!pr_imap_parser_scan(self, s, &pos, end, opens_base, &scan, &error_local) ||
 		    scan != PR_IMAP_SCAN_CODE) {
-			g_array_set_size(self->stack, stack_base);
+			self->n_vals = stack_base;
 			g_array_set_size(self->opens, opens_base);
 			self->items = items_base;
 			return FALSE;
@@ -961,7 +1008,7 @@ pr_imap_parser_complete(PrImapParser *self, GError **error)
 {
 	PrImapResponse *cur = self->cur;
 	const gchar *kw = cur->keyword;
-	gboolean big = self->stack->len > PR_IMAP_SHRINK_ABOVE / sizeof(PrImapValue);
+	gboolean big = self->n_vals > PR_IMAP_SHRINK_ABOVE / sizeof(PrImapValue);
 
 	if (cur->kind != PR_IMAP_RESPONSE_KIND_CONTINUATION && cur->status == PR_IMAP_STATUS_NONE) {
 		pr_imap_parser_collect(self, 0, &cur->data);
@@ -986,12 +1033,14 @@ pr_imap_parser_complete(PrImapParser *self, GError **error)
 	self->line_bytes = 0;
 	self->pending = 0;
 	self->items = 0;
-	g_array_set_size(self->stack, 0);
+	self->uid_scanned = 0;
+	self->uid = 0;
+	self->n_vals = 0;
 	g_array_set_size(self->opens, 0);
 	if (big) {
 		/* do not keep megabytes of scratch after one huge response */
-		g_array_unref(self->stack);
-		self->stack = g_array_new(FALSE, FALSE, sizeof(PrImapValue));
+		g_clear_pointer(&self->vals, g_free);
+		self->cap_vals = 0;
 	}
 	return TRUE;
 }
@@ -1023,8 +1072,8 @@ pr_imap_parser_literal_begin(PrImapParser *self, GError **error)
 		info.size = size;
 		if (fetch && self->opens->len == 1) {
 			guint start = g_array_index(self->opens, guint, 0);
-			guint top = self->stack->len;
-			const PrImapValue *items = &g_array_index(self->stack, PrImapValue, 0);
+			guint top = self->n_vals;
+			const PrImapValue *items = self->vals;
 
 			/* FETCH items are name/value pairs; the literal is the value of the last
 			 * name, and a "UID n" pair may precede it */
@@ -1034,12 +1083,17 @@ pr_imap_parser_literal_begin(PrImapParser *self, GError **error)
 					pr_imap_response_strup(cur,
 							       (const guint8 *)items[top - 1].u.str,
 							       items[top - 1].num);
-			for (guint i = start; i + 1 < top; i += 2) {
-				if (pr_imap_value_equal_atom(&items[i], "UID") &&
-				    items[i + 1].kind == PR_IMAP_VALUE_NUMBER &&
-				    items[i + 1].num <= G_MAXUINT32)
-					info.uid = (guint32)items[i + 1].num;
+			/* resume where the last literal left off: one pass per response */
+			if (self->uid_scanned < start)
+				self->uid_scanned = start;
+			for (; self->uid_scanned + 1 < top; self->uid_scanned += 2) {
+				const PrImapValue *name = &items[self->uid_scanned];
+				const PrImapValue *val = name + 1;
+				if (pr_imap_value_equal_atom(name, "UID") &&
+				    val->kind == PR_IMAP_VALUE_NUMBER && val->num <= G_MAXUINT32)
+					self->uid = (guint32)val->num;
 			}
+			info.uid = self->uid;
 		}
 		self->lit_handle = self->sink.begin(&info, self->sink_data);
 		if (self->lit_handle != NULL) {
@@ -1295,7 +1349,7 @@ pr_imap_parser_finalize(GObject *object)
 	if (self->sink_destroy != NULL)
 		self->sink_destroy(self->sink_data);
 	g_byte_array_unref(self->line);
-	g_array_unref(self->stack);
+	g_free(self->vals);
 	g_array_unref(self->opens);
 	G_OBJECT_CLASS(pr_imap_parser_parent_class)->finalize(object);
 }
@@ -1305,6 +1359,7 @@ pr_imap_parser_class_init(PrImapParserClass *klass)
 {
 	GObjectClass *object_class = G_OBJECT_CLASS(klass);
 	object_class->finalize = pr_imap_parser_finalize;
+	pr_imap_cc_init();
 }
 
 static void
@@ -1313,7 +1368,6 @@ pr_imap_parser_init(PrImapParser *self)
 	self->limits = pr_imap_parser_default_limits;
 	g_queue_init(&self->queue);
 	self->line = g_byte_array_new();
-	self->stack = g_array_new(FALSE, FALSE, sizeof(PrImapValue));
 	self->opens = g_array_new(FALSE, FALSE, sizeof(guint));
 }
 

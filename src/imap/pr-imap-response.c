@@ -962,6 +962,79 @@ typedef struct {
 	gsize raw_len;
 } PrImapRfc2047;
 
+/*
+ * Opening an iconv converter loads and unloads a gconv module each time, which costs more
+ * than the decoding; keep a few open. Bounded: charset names come from the server.
+ */
+#define PR_IMAP_ICONV_CACHE 16
+
+typedef struct {
+	gchar charset[PR_IMAP_CHARSET_MAX + 1];
+	GIConv cd;
+} PrImapIconv;
+
+static GMutex pr_imap_iconv_lock;
+static PrImapIconv pr_imap_iconv_cache[PR_IMAP_ICONV_CACHE];
+static guint pr_imap_iconv_n;
+
+static gchar *
+pr_imap_convert_latin1(const guint8 *in, gsize len, gsize *written)
+{
+	gchar *out = g_malloc(len * 2 + 1);
+	gsize o = 0;
+
+	for (gsize i = 0; i < len; i++) {
+		if (in[i] < 0x80) {
+			out[o++] = (gchar)in[i];
+		} else {
+			out[o++] = (gchar)(0xc0 | (in[i] >> 6));
+			out[o++] = (gchar)(0x80 | (in[i] & 0x3f));
+		}
+	}
+	out[o] = '\0';
+	*written = o;
+	return out;
+}
+
+static gchar *
+pr_imap_convert(const guint8 *in, gsize len, const gchar *charset, gsize *written)
+{
+	g_autoptr(GMutexLocker) locker = NULL;
+	GIConv cd = (GIConv)-1;
+
+	if (g_ascii_strcasecmp(charset, "ISO-8859-1") == 0 ||
+	    g_ascii_strcasecmp(charset, "ISO8859-1") == 0 ||
+	    g_ascii_strcasecmp(charset, "LATIN1") == 0)
+		return pr_imap_convert_latin1(in, len, written);
+	locker = g_mutex_locker_new(&pr_imap_iconv_lock);
+	for (guint i = 0; i < pr_imap_iconv_n; i++) {
+		if (g_ascii_strcasecmp(pr_imap_iconv_cache[i].charset, charset) == 0) {
+			cd = pr_imap_iconv_cache[i].cd;
+			break;
+		}
+	}
+	if (cd == (GIConv)-1) {
+		if (pr_imap_iconv_n == PR_IMAP_ICONV_CACHE)
+			return g_convert((const gchar *)in,
+					 (gssize)len,
+					 "UTF-8",
+					 charset,
+					 NULL,
+					 written,
+					 NULL);
+		cd = g_iconv_open("UTF-8", charset);
+		if (cd == (GIConv)-1)
+			return NULL;
+		g_strlcpy(pr_imap_iconv_cache[pr_imap_iconv_n].charset,
+			  charset,
+			  sizeof(pr_imap_iconv_cache[pr_imap_iconv_n].charset));
+		pr_imap_iconv_cache[pr_imap_iconv_n++].cd = cd;
+	}
+	/* a stateful charset (ISO-2022-JP) may have been left mid-shift by a failure */
+	g_iconv(cd, NULL, NULL, NULL, NULL);
+	return g_convert_with_iconv((const gchar *)in, (gssize)len, cd, NULL, written, NULL);
+}
+
 static void
 pr_imap_rfc2047_flush(PrImapRfc2047 *st)
 {
@@ -975,13 +1048,7 @@ pr_imap_rfc2047_flush(PrImapRfc2047 *st)
 		conv = g_utf8_make_valid((const gchar *)st->bytes->data, (gssize)st->bytes->len);
 		written = strlen(conv);
 	} else {
-		conv = g_convert((const gchar *)st->bytes->data,
-				 (gssize)st->bytes->len,
-				 "UTF-8",
-				 st->charset,
-				 NULL,
-				 &written,
-				 NULL);
+		conv = pr_imap_convert(st->bytes->data, st->bytes->len, st->charset, &written);
 	}
 	if (conv != NULL)
 		g_string_append_len(st->out, conv, (gssize)written);

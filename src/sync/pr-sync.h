@@ -98,4 +98,28 @@ pr_sync_fetch_bodies_finish(PrSync *self, GAsyncResult *res, GArray **fetched, G
  *   "new-mail" (const gchar *folder, GArray *ids)   new messages found in a sync
  */
 
+/* Additions ----------------------------------------------------------------------------- */
+
+/* Setting values ("remote-subscribed", "local-subscribed", "either", "all"; "neither",
+ * "local-from-remote", "remote-from-local", "both"). FALSE for anything else. */
+gboolean
+pr_sync_folder_strategy_from_string(const gchar *str, PrSyncFolderStrategy *strategy);
+gboolean
+pr_sync_subscription_strategy_from_string(const gchar *str, PrSyncSubscriptionStrategy *strategy);
+
+/* How a mailbox is compared with the store, best last. */
+typedef enum {
+	PR_SYNC_METHOD_PLAIN,	  /* UID/flag diff */
+	PR_SYNC_METHOD_CONDSTORE, /* CHANGEDSINCE + UID SEARCH for expunges */
+	PR_SYNC_METHOD_QRESYNC,	  /* SELECT (QRESYNC ...): one round trip when nothing changed */
+} PrSyncMethod;
+
+/* Caps the method (tests, diagnostics, servers with broken extensions); the default is
+ * PR_SYNC_METHOD_QRESYNC, i.e. the best the server offers. */
+void
+pr_sync_set_max_method(PrSync *self, PrSyncMethod method);
+/* IMAP commands this object has sent so far (tests and benchmarks). */
+guint
+pr_sync_get_command_count(PrSync *self);
+
 G_END_DECLS

@@ -41,12 +41,35 @@ fuzz_sink_end(gpointer handle, gboolean aborted, gpointer user_data)
 static const PrImapLiteralSink fuzz_sink = { fuzz_sink_begin, fuzz_sink_write, fuzz_sink_end };
 
 static void
+fuzz_check_utf8(const gchar *s)
+{
+	if (s != NULL)
+		g_assert_true(g_utf8_validate(s, -1, NULL));
+}
+
+static void
+fuzz_check_strv(gchar **v)
+{
+	for (guint i = 0; v != NULL && v[i] != NULL; i++)
+		fuzz_check_utf8(v[i]);
+}
+
+static void
+fuzz_check_set(const gchar *set)
+{
+	/* decoders only hand out plain number sets */
+	for (const gchar *p = set; p != NULL && *p != '\0'; p++)
+		g_assert_true(g_ascii_isdigit(*p) || *p == ',' || *p == ':');
+}
+
+static void
 fuzz_fetch(PrImapResponse *r)
 {
 	g_autoptr(PrImapFetch) fetch = pr_imap_response_parse_fetch(r, NULL);
 
 	if (fetch == NULL)
 		return;
+	fuzz_check_strv(fetch->flags);
 	if (fetch->envelope != NULL) {
 		GPtrArray *lists[] = { fetch->envelope->from,	  fetch->envelope->sender,
 				       fetch->envelope->reply_to, fetch->envelope->to,
@@ -54,15 +77,17 @@ fuzz_fetch(PrImapResponse *r)
 		for (guint i = 0; i < G_N_ELEMENTS(lists); i++) {
 			for (guint j = 0; j < lists[i]->len; j++) {
 				g_autofree gchar *s = pr_imap_address_to_string(lists[i]->pdata[j]);
-				g_assert_true(g_utf8_validate(s, -1, NULL));
+				fuzz_check_utf8(s);
 			}
 		}
-		if (fetch->envelope->subject != NULL)
-			g_assert_true(g_utf8_validate(fetch->envelope->subject, -1, NULL));
+		fuzz_check_utf8(fetch->envelope->subject);
+		fuzz_check_utf8(fetch->envelope->message_id);
 	}
 	for (guint i = 0; i < fetch->sections->len; i++) {
 		PrImapFetchSection *s = g_ptr_array_index(fetch->sections, i);
 		g_autofree gchar *str = pr_imap_value_to_string(s->value);
+		fuzz_check_utf8(str);
+		fuzz_check_utf8(s->section);
 	}
 }
 
@@ -92,20 +117,46 @@ fuzz_response(PrImapResponse *r)
 	guint32 validity = 0;
 	gboolean earlier = FALSE;
 
-	g_assert_true(g_utf8_validate(str, -1, NULL));
-	if (pr_imap_response_get_text(r) != NULL)
-		g_assert_true(g_utf8_validate(pr_imap_response_get_text(r), -1, NULL));
+	fuzz_check_utf8(str);
+	fuzz_check_utf8(data);
+	fuzz_check_utf8(pr_imap_response_get_text(r));
+	fuzz_check_strv(caps);
+	fuzz_check_strv(flags);
+	fuzz_check_strv(enabled);
 	if (pr_imap_response_get_code_args(r) != NULL) {
 		g_autofree gchar *args = pr_imap_value_to_string(pr_imap_response_get_code_args(r));
+		fuzz_check_utf8(args);
 	}
-	if (list != NULL)
-		g_assert_true(g_utf8_validate(list->name, -1, NULL));
+	if (list != NULL) {
+		fuzz_check_utf8(list->name);
+		fuzz_check_strv(list->attributes);
+		fuzz_check_utf8(list->old_name);
+	}
+	if (list8 != NULL)
+		fuzz_check_utf8(list8->name);
+	if (status != NULL)
+		fuzz_check_utf8(status->name);
+	if (status8 != NULL)
+		fuzz_check_utf8(status8->name);
+	if (esearch != NULL) {
+		fuzz_check_utf8(esearch->tag);
+		fuzz_check_set(esearch->all);
+	}
+	if (id != NULL)
+		g_assert_cmpuint(g_hash_table_size(id), <, G_MAXUINT);
+	if (ns != NULL)
+		g_assert_true(ns->personal != NULL && ns->other != NULL && ns->shared != NULL);
 	search = pr_imap_response_parse_search(r, &modseq, NULL);
 	vanished = pr_imap_response_parse_vanished(r, &earlier, NULL);
+	fuzz_check_set(vanished);
 	for (guint i = 0; i < G_N_ELEMENTS(codes); i++)
 		pr_imap_response_get_code_number(r, codes[i], &number);
-	pr_imap_response_parse_appenduid(r, &validity, &uids, NULL);
-	pr_imap_response_parse_copyuid(r, &validity, &src, &dst, NULL);
+	if (pr_imap_response_parse_appenduid(r, &validity, &uids, NULL))
+		fuzz_check_set(uids);
+	if (pr_imap_response_parse_copyuid(r, &validity, &src, &dst, NULL)) {
+		fuzz_check_set(src);
+		fuzz_check_set(dst);
+	}
 	fuzz_fetch(r);
 }
 

@@ -133,7 +133,7 @@ pr_test_wait_for_flag(gboolean *flag, guint seconds)
 gboolean
 pr_test_connect(PrImapClient *client, GCancellable *cancellable, GError **error)
 {
-	PrTestWait wait = {0};
+	PrTestWait wait = { 0 };
 	g_autoptr(GAsyncResult) res = NULL;
 
 	pr_imap_client_connect_async(client, cancellable, pr_test_wait_cb, &wait);
@@ -148,7 +148,7 @@ pr_test_login(PrImapClient *client,
 	      const gchar *mechanism,
 	      GError **error)
 {
-	PrTestWait wait = {0};
+	PrTestWait wait = { 0 };
 	g_autoptr(GAsyncResult) res = NULL;
 
 	pr_imap_client_login_async(client, user, password, mechanism, NULL, pr_test_wait_cb, &wait);
@@ -163,7 +163,7 @@ pr_test_run(PrImapClient *client,
 	    GPtrArray **untagged,
 	    GError **error)
 {
-	PrTestWait wait = {0};
+	PrTestWait wait = { 0 };
 	g_autoptr(GAsyncResult) res = NULL;
 
 	pr_imap_client_run_async(client, command, cancellable, pr_test_wait_cb, &wait);
@@ -196,7 +196,7 @@ pr_test_run_line(PrImapClient *client,
 gboolean
 pr_test_idle(PrImapClient *client, GError **error)
 {
-	PrTestWait wait = {0};
+	PrTestWait wait = { 0 };
 	g_autoptr(GAsyncResult) res = NULL;
 
 	pr_imap_client_idle_async(client, NULL, pr_test_wait_cb, &wait);
@@ -207,7 +207,7 @@ pr_test_idle(PrImapClient *client, GError **error)
 gboolean
 pr_test_idle_done(PrImapClient *client, GError **error)
 {
-	PrTestWait wait = {0};
+	PrTestWait wait = { 0 };
 	g_autoptr(GAsyncResult) res = NULL;
 
 	pr_imap_client_idle_done_async(client, NULL, pr_test_wait_cb, &wait);
@@ -218,7 +218,7 @@ pr_test_idle_done(PrImapClient *client, GError **error)
 void
 pr_test_logout(PrImapClient *client)
 {
-	PrTestWait wait = {0};
+	PrTestWait wait = { 0 };
 	g_autoptr(GAsyncResult) res = NULL;
 	g_autoptr(GError) error = NULL;
 
@@ -274,7 +274,7 @@ GHashTable *
 pr_test_maildir_hashes(const gchar *maildir, GError **error)
 {
 	g_autoptr(GHashTable) hashes = pr_test_hash_table_new();
-	const gchar *subs[] = {"cur", "new"};
+	const gchar *subs[] = { "cur", "new" };
 
 	for (guint i = 0; i < G_N_ELEMENTS(subs); i++) {
 		g_autofree gchar *path = g_build_filename(maildir, subs[i], NULL);
@@ -291,9 +291,8 @@ pr_test_maildir_hashes(const gchar *maildir, GError **error)
 			if (!g_file_get_contents(file, &contents, &len, error))
 				return NULL;
 			pr_test_hash_add(hashes,
-					 g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-								     (const guchar *)contents,
-								     len));
+					 g_compute_checksum_for_data(
+						 G_CHECKSUM_SHA256, (const guchar *)contents, len));
 		}
 	}
 	return g_steal_pointer(&hashes);
@@ -383,9 +382,9 @@ pr_test_hash_sink_end(gpointer data, gboolean aborted, gpointer user_data)
 }
 
 static const PrImapLiteralSink pr_test_hash_sink_vtable = {
-    pr_test_hash_sink_begin,
-    pr_test_hash_sink_write,
-    pr_test_hash_sink_end,
+	pr_test_hash_sink_begin,
+	pr_test_hash_sink_write,
+	pr_test_hash_sink_end,
 };
 
 PrTestHashSink *
@@ -442,17 +441,19 @@ pr_test_collect_body_hashes(GPtrArray *untagged, PrTestHashSink *sink, GHashTabl
 									     (const guchar *)data,
 									     len));
 			} else if (kind == PR_IMAP_VALUE_STREAMED) {
-				const gchar *hex =
-				    g_hash_table_lookup(sink->by_seq, GUINT_TO_POINTER(fetch->seq));
+				const gchar *hex = g_hash_table_lookup(
+					sink->by_seq, GUINT_TO_POINTER(fetch->seq));
 				if (hex == NULL) {
-					g_test_fail_printf("streamed body of seq %u not in the sink",
-							   fetch->seq);
+					g_test_fail_printf(
+						"streamed body of seq %u not in the sink",
+						fetch->seq);
 					return -1;
 				}
 				pr_test_hash_add(hashes, g_strdup(hex));
 			} else {
-				g_test_fail_printf("BODY[] of seq %u is neither string nor streamed",
-						   fetch->seq);
+				g_test_fail_printf(
+					"BODY[] of seq %u is neither string nor streamed",
+					fetch->seq);
 				return -1;
 			}
 			n++;
@@ -510,9 +511,8 @@ pr_test_badimap_start(const gchar *scenario,
 	/* the credentials badimap checks: environment only, never argv */
 	g_subprocess_launcher_setenv(launcher, "PR_TEST_USER", user, TRUE);
 	g_subprocess_launcher_setenv(launcher, "PR_TEST_PASSWORD", password, TRUE);
-	self->process = g_subprocess_launcher_spawnv(launcher,
-						     (const gchar *const *)argv->pdata,
-						     error);
+	self->process =
+		g_subprocess_launcher_spawnv(launcher, (const gchar *const *)argv->pdata, error);
 	if (self->process == NULL) {
 		pr_test_badimap_free(self);
 		return NULL;
@@ -524,12 +524,8 @@ pr_test_badimap_start(const gchar *scenario,
 		guint64 port = 0;
 
 		if (g_file_get_contents(port_file, &contents, NULL, NULL) &&
-		    g_ascii_string_to_unsigned(g_strstrip(contents),
-					       10,
-					       1,
-					       G_MAXUINT16,
-					       &port,
-					       NULL)) {
+		    g_ascii_string_to_unsigned(
+			    g_strstrip(contents), 10, 1, G_MAXUINT16, &port, NULL)) {
 			self->port = (guint16)port;
 			return self;
 		}

@@ -112,6 +112,8 @@ HOSTILE_NAMES = [
 
 
 def hostile_list(s, tag, args):
+    if len(args) >= 2 and args[1] == b"":  # LIST "" "": the delimiter query stays sane
+        return s.cmd_list(tag, args)
     for name in HOSTILE_NAMES:
         s.send(b'* LIST (\\HasNoChildren) "/" ' + name + b"\r\n")
     s.send(f"{tag} OK LIST done\r\n".encode())
@@ -119,6 +121,8 @@ def hostile_list(s, tag, args):
 
 def deep_nesting(keyword):
     def handler(s, tag, args):
+        if keyword == "LIST" and len(args) >= 2 and args[1] == b"":
+            return s.cmd_list(tag, args)  # the delimiter query stays sane
         if keyword == "FETCH":
             s.send(b"* 1 FETCH (UID 1 X-NEST " + b"(" * 10_000 + b")" * 10_000 + b")\r\n")
         else:

@@ -1,0 +1,1070 @@
+/*
+ * Copyright 2026 The Postroom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#define G_LOG_DOMAIN "PrStore"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixoutputstream.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pr-error.h"
+#include "pr-store-private.h"
+
+/* Keeps track of a body being written; attached to its stream. */
+typedef struct {
+	guint64 id;
+	gchar *tmp_path;
+	gboolean done;
+} PrStoreBody;
+
+static void
+pr_store_body_free(PrStoreBody *body)
+{
+	/* a stream dropped without commit or abort leaves no temporary file behind */
+	if (!body->done && g_unlink(body->tmp_path) != 0 && errno != ENOENT)
+		g_debug("failed to remove %s: %s", body->tmp_path, g_strerror(errno));
+	g_free(body->tmp_path);
+	g_free(body);
+}
+
+static GQuark
+pr_store_body_quark(void)
+{
+	return g_quark_from_static_string("pr-store-body");
+}
+
+/* Structures ---------------------------------------------------------------------------- */
+
+static gint
+pr_store_flag_cmp(gconstpointer a, gconstpointer b)
+{
+	const gchar *fa = *(const gchar *const *)a;
+	const gchar *fb = *(const gchar *const *)b;
+	gint rc = g_ascii_strcasecmp(fa, fb);
+	return rc != 0 ? rc : strcmp(fa, fb);
+}
+
+/* Flags as stored: system flags in their canonical spelling, no duplicates (flags compare
+ * case-insensitively), sorted, space-joined. \Recent is per session and never stored, so
+ * it cannot make an unchanged message look changed. */
+static gchar *
+pr_store_flags_normalize(const gchar *const *flags, gboolean *seen)
+{
+	static const gchar *const system_flags[] = {
+		"\\Answered", "\\Deleted", "\\Draft", "\\Flagged", "\\Seen"
+	};
+	g_autoptr(GPtrArray) list = g_ptr_array_new();
+	GString *str = g_string_new(NULL);
+
+	*seen = FALSE;
+	for (guint i = 0; flags != NULL && flags[i] != NULL; i++) {
+		const gchar *flag = flags[i];
+		gboolean valid = flag[0] != '\0';
+
+		/* an atom: no space, no control character (they would break the joined form) */
+		for (const gchar *p = flag; *p != '\0' && valid; p++) {
+			if ((guchar)*p <= 0x20 || (guchar)*p == 0x7f)
+				valid = FALSE;
+		}
+		if (!valid || g_ascii_strcasecmp(flag, "\\Recent") == 0)
+			continue;
+		for (guint j = 0; j < G_N_ELEMENTS(system_flags); j++) {
+			if (g_ascii_strcasecmp(flag, system_flags[j]) == 0)
+				flag = system_flags[j];
+		}
+		if (flag == system_flags[4])
+			*seen = TRUE;
+		g_ptr_array_add(list, (gpointer)flag);
+	}
+	g_ptr_array_sort(list, pr_store_flag_cmp);
+	for (guint i = 0; i < list->len; i++) {
+		const gchar *flag = g_ptr_array_index(list, i);
+		if (i > 0 && g_ascii_strcasecmp(flag, g_ptr_array_index(list, i - 1)) == 0)
+			continue;
+		if (str->len > 0)
+			g_string_append_c(str, ' ');
+		g_string_append(str, flag);
+	}
+	return g_string_free(str, FALSE);
+}
+
+PrStoreMessage *
+pr_store_message_new(void)
+{
+	return g_new0(PrStoreMessage, 1);
+}
+
+void
+pr_store_message_free(PrStoreMessage *message)
+{
+	if (message == NULL)
+		return;
+	g_free(message->folder);
+	g_strfreev(message->flags);
+	g_free(message->subject);
+	g_free(message->from);
+	g_strfreev(message->to);
+	g_strfreev(message->cc);
+	g_free(message->message_id);
+	g_free(message->in_reply_to);
+	g_free(message->bodystructure);
+	g_free(message->pending);
+	g_free(message);
+}
+
+gboolean
+pr_store_message_has_flag(const PrStoreMessage *message, const gchar *flag)
+{
+	g_return_val_if_fail(message != NULL, FALSE);
+	g_return_val_if_fail(flag != NULL, FALSE);
+	for (guint i = 0; message->flags != NULL && message->flags[i] != NULL; i++) {
+		if (g_ascii_strcasecmp(message->flags[i], flag) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+static PrStoreMessage *
+pr_store_message_from_row(PrStoreStmt *stmt, const gchar *folder_name)
+{
+	PrStoreMessage *message = pr_store_message_new();
+	message->id = (guint64)sqlite3_column_int64(stmt, COL_M_ID);
+	message->folder_id = sqlite3_column_int64(stmt, COL_M_FOLDER_ID);
+	message->folder = folder_name != NULL ? g_strdup(folder_name)
+					      : pr_store_column_dup(stmt, COL_M_FOLDER_NAME);
+	message->uid = (guint32)sqlite3_column_int64(stmt, COL_M_UID);
+	message->modseq = (guint64)sqlite3_column_int64(stmt, COL_M_MODSEQ);
+	message->flags =
+		pr_store_list_split((const gchar *)sqlite3_column_text(stmt, COL_M_FLAGS), " ");
+	message->internal_date = sqlite3_column_int64(stmt, COL_M_INTERNAL_DATE);
+	message->size = (guint64)sqlite3_column_int64(stmt, COL_M_SIZE);
+	message->subject = pr_store_column_dup(stmt, COL_M_SUBJECT);
+	message->from = pr_store_column_dup(stmt, COL_M_SENDER);
+	message->to = pr_store_list_split((const gchar *)sqlite3_column_text(stmt, COL_M_TO), "\n");
+	message->cc = pr_store_list_split((const gchar *)sqlite3_column_text(stmt, COL_M_CC), "\n");
+	message->date = sqlite3_column_int64(stmt, COL_M_DATE);
+	message->message_id = pr_store_column_dup(stmt, COL_M_MESSAGE_ID);
+	message->in_reply_to = pr_store_column_dup(stmt, COL_M_IN_REPLY_TO);
+	message->has_attachments = sqlite3_column_int(stmt, COL_M_HAS_ATTACHMENTS) != 0;
+	message->bodystructure = pr_store_column_dup(stmt, COL_M_BODYSTRUCTURE);
+	message->download = (PrStoreDownload)sqlite3_column_int(stmt, COL_M_DOWNLOAD);
+	message->pending = pr_store_column_dup(stmt, COL_M_PENDING);
+	message->changed = (guint64)sqlite3_column_int64(stmt, COL_M_CHANGED);
+	return message;
+}
+
+gboolean
+pr_store_message_exists(PrStore *self, guint64 id, gboolean *exists, GError **error)
+{
+	g_autoptr(PrStoreStmt) stmt = pr_store_prepare(self, STMT_MESSAGE_STATE_BY_ID, error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, (gint64)id);
+	return pr_store_step_row(self, stmt, exists, error);
+}
+
+/* Deletes every message row of the folder; their ids go to @removed and their files to the
+ * unlink list. */
+gboolean
+pr_store_delete_folder_messages(PrStore *self, gint64 folder_id, GArray *removed, GError **error)
+{
+	g_autoptr(PrStoreStmt) stmt = pr_store_prepare(self, STMT_FOLDER_MESSAGES_DELETE, error);
+	gboolean row = TRUE;
+
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, folder_id);
+	while (TRUE) {
+		guint64 id;
+		if (!pr_store_step_row(self, stmt, &row, error))
+			return FALSE;
+		if (!row)
+			break;
+		id = (guint64)sqlite3_column_int64(stmt, 0);
+		g_array_append_val(self->unlink_ids, id);
+		if (removed != NULL)
+			g_array_append_val(removed, id);
+	}
+	return TRUE;
+}
+
+/* Messages ------------------------------------------------------------------------------ */
+
+typedef struct {
+	guint64 id;
+	gint64 folder_id;
+	gchar *flags;
+	guint64 modseq;
+	guint64 changed;
+	PrStoreDownload download;
+} PrStoreMessageState;
+
+static void
+pr_store_message_state_clear(PrStoreMessageState *state)
+{
+	g_clear_pointer(&state->flags, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PrStoreMessageState, pr_store_message_state_clear)
+
+/* The bookkeeping columns of one message, by id (@uid 0) or by folder and UID. */
+static gboolean
+pr_store_message_state(PrStore *self,
+		       guint64 id,
+		       gint64 folder_id,
+		       guint32 uid,
+		       PrStoreMessageState *state,
+		       gboolean *found,
+		       GError **error)
+{
+	g_autoptr(PrStoreStmt) stmt = NULL;
+
+	stmt = pr_store_prepare(
+		self, uid == 0 ? STMT_MESSAGE_STATE_BY_ID : STMT_MESSAGE_STATE_BY_UID, error);
+	if (stmt == NULL)
+		return FALSE;
+	if (uid == 0) {
+		sqlite3_bind_int64(stmt, 1, (gint64)id);
+	} else {
+		sqlite3_bind_int64(stmt, 1, folder_id);
+		sqlite3_bind_int64(stmt, 2, uid);
+	}
+	if (!pr_store_step_row(self, stmt, found, error))
+		return FALSE;
+	if (!*found)
+		return TRUE;
+	state->id = (guint64)sqlite3_column_int64(stmt, COL_S_ID);
+	state->folder_id = sqlite3_column_int64(stmt, COL_S_FOLDER_ID);
+	state->flags = pr_store_column_dup(stmt, COL_S_FLAGS);
+	state->modseq = (guint64)sqlite3_column_int64(stmt, COL_S_MODSEQ);
+	state->changed = (guint64)sqlite3_column_int64(stmt, COL_S_CHANGED);
+	state->download = (PrStoreDownload)sqlite3_column_int(stmt, COL_S_DOWNLOAD);
+	return TRUE;
+}
+
+static gboolean
+pr_store_add_tombstone(PrStore *self, guint64 id, gint64 folder_id, guint64 changed, GError **error)
+{
+	g_autoptr(PrStoreStmt) stmt = pr_store_prepare(self, STMT_TOMBSTONE_INSERT, error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, (gint64)id);
+	sqlite3_bind_int64(stmt, 2, folder_id);
+	sqlite3_bind_int64(stmt, 3, (gint64)changed);
+	return pr_store_step_done(self, stmt, error);
+}
+
+/* Writes the row; TRUE with *written FALSE when it was already exactly so. */
+static gboolean
+pr_store_write_message(PrStore *self,
+		       PrStoreMessage *message,
+		       guint64 changed,
+		       gboolean *written,
+		       GError **error)
+{
+	g_autofree gchar *flags = NULL;
+	g_autofree gchar *to = pr_store_list_join((const gchar *const *)message->to);
+	g_autofree gchar *cc = pr_store_list_join((const gchar *const *)message->cc);
+	g_autofree gchar *subject_tmp = NULL;
+	g_autofree gchar *from_tmp = NULL;
+	g_autofree gchar *message_id_tmp = NULL;
+	g_autofree gchar *in_reply_to_tmp = NULL;
+	g_autofree gchar *bodystructure_tmp = NULL;
+	g_autofree gchar *pending_tmp = NULL;
+	g_autoptr(PrStoreStmt) stmt = NULL;
+	gboolean seen = FALSE;
+
+	flags = pr_store_flags_normalize((const gchar *const *)message->flags, &seen);
+	stmt = pr_store_prepare(
+		self, message->id == 0 ? STMT_MESSAGE_UPSERT : STMT_MESSAGE_UPDATE, error);
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, message->folder_id);
+	if (message->uid == 0)
+		sqlite3_bind_null(stmt, 2);
+	else
+		sqlite3_bind_int64(stmt, 2, message->uid);
+	sqlite3_bind_int64(stmt, 3, (gint64)message->modseq);
+	pr_store_bind_text(stmt, 4, flags);
+	sqlite3_bind_int(stmt, 5, seen ? 1 : 0);
+	sqlite3_bind_int64(stmt, 6, message->internal_date);
+	sqlite3_bind_int64(stmt, 7, (gint64)message->size);
+	pr_store_bind_text(stmt, 8, pr_store_utf8(message->subject, &subject_tmp));
+	pr_store_bind_text(stmt, 9, pr_store_utf8(message->from, &from_tmp));
+	pr_store_bind_text(stmt, 10, to);
+	pr_store_bind_text(stmt, 11, cc);
+	sqlite3_bind_int64(stmt, 12, message->date);
+	pr_store_bind_text(stmt, 13, pr_store_utf8(message->message_id, &message_id_tmp));
+	pr_store_bind_text(stmt, 14, pr_store_utf8(message->in_reply_to, &in_reply_to_tmp));
+	sqlite3_bind_int(stmt, 15, message->has_attachments ? 1 : 0);
+	pr_store_bind_text(stmt, 16, pr_store_utf8(message->bodystructure, &bodystructure_tmp));
+	sqlite3_bind_int(stmt, 17, (gint)message->download);
+	pr_store_bind_text(stmt, 18, pr_store_utf8(message->pending, &pending_tmp));
+	sqlite3_bind_int64(stmt, 19, (gint64)changed);
+	if (message->id != 0)
+		sqlite3_bind_int64(stmt, 20, (gint64)message->id);
+	if (!pr_store_step_row(self, stmt, written, error))
+		return FALSE;
+	if (*written)
+		message->id = (guint64)sqlite3_column_int64(stmt, 0);
+	return TRUE;
+}
+
+static gboolean
+pr_store_save_message_inner(PrStore *self, PrStoreMessage *message, GError **error)
+{
+	g_auto(PrStoreMessageState) old = { 0 };
+	guint64 changed = pr_store_next_change(self);
+	gboolean found = FALSE;
+	gboolean written = FALSE;
+
+	if (!pr_store_folder_check(self, message->folder_id, NULL, error))
+		return FALSE;
+	/* an update by id may move the message: its old folder needs a tombstone */
+	if (message->id != 0) {
+		if (!pr_store_message_state(self, message->id, 0, 0, &old, &found, error))
+			return FALSE;
+		if (!found) {
+			pr_store_set_message_error(error, message->id);
+			return FALSE;
+		}
+	}
+	if (!pr_store_write_message(self, message, changed, &written, error))
+		return FALSE;
+	if (written) {
+		if (found && old.folder_id != message->folder_id &&
+		    !pr_store_add_tombstone(self, message->id, old.folder_id, changed, error))
+			return FALSE;
+		self->counter = changed;
+		message->changed = changed;
+		return TRUE;
+	}
+
+	/* unchanged: report the id and the stamp it already has */
+	if (!found) {
+		if (!pr_store_message_state(
+			    self, 0, message->folder_id, message->uid, &old, &found, error))
+			return FALSE;
+		if (!found) {
+			g_set_error_literal(error,
+					    PR_ERROR,
+					    PR_ERROR_STORE_FAILED,
+					    _("Store database error: message vanished on save"));
+			return FALSE;
+		}
+	}
+	message->id = old.id;
+	message->changed = old.changed;
+	return TRUE;
+}
+
+gboolean
+pr_store_save_message(PrStore *self, PrStoreMessage *message, GError **error)
+{
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+	g_return_val_if_fail(message != NULL, FALSE);
+
+	if (!pr_store_begin(self, error))
+		return FALSE;
+	if (!pr_store_save_message_inner(self, message, error)) {
+		pr_store_rollback(self);
+		return FALSE;
+	}
+	return pr_store_commit(self, error);
+}
+
+/* Sets the flags of the message described by @state; unchanged flags leave the counter. */
+static gboolean
+pr_store_update_flags(PrStore *self,
+		      const PrStoreMessageState *state,
+		      const gchar *const *flags,
+		      guint64 modseq,
+		      GError **error)
+{
+	g_autofree gchar *normalized = NULL;
+	g_autoptr(PrStoreStmt) stmt = NULL;
+	gboolean seen = FALSE;
+
+	normalized = pr_store_flags_normalize(flags, &seen);
+	if (g_strcmp0(normalized, state->flags) == 0) {
+		if (modseq == 0 || modseq == state->modseq)
+			return TRUE;
+		stmt = pr_store_prepare(self, STMT_MESSAGE_SET_MODSEQ, error);
+		if (stmt == NULL)
+			return FALSE;
+		sqlite3_bind_int64(stmt, 1, (gint64)modseq);
+		sqlite3_bind_int64(stmt, 2, (gint64)state->id);
+		return pr_store_step_done(self, stmt, error);
+	}
+	stmt = pr_store_prepare(self, STMT_MESSAGE_SET_FLAGS, error);
+	if (stmt == NULL)
+		return FALSE;
+	pr_store_bind_text(stmt, 1, normalized);
+	sqlite3_bind_int(stmt, 2, seen ? 1 : 0);
+	sqlite3_bind_int64(stmt, 3, (gint64)modseq);
+	sqlite3_bind_int64(stmt, 4, (gint64)pr_store_next_change(self));
+	sqlite3_bind_int64(stmt, 5, (gint64)state->id);
+	if (!pr_store_step_done(self, stmt, error))
+		return FALSE;
+	self->counter = pr_store_next_change(self);
+	return TRUE;
+}
+
+static gboolean
+pr_store_set_flags_inner(PrStore *self,
+			 guint64 id,
+			 gint64 folder_id,
+			 guint32 uid,
+			 const gchar *const *flags,
+			 guint64 modseq,
+			 guint64 *id_out,
+			 GError **error)
+{
+	g_auto(PrStoreMessageState) state = { 0 };
+	gboolean found = FALSE;
+
+	if (uid != 0 && !pr_store_folder_check(self, folder_id, NULL, error))
+		return FALSE;
+	if (!pr_store_message_state(self, id, folder_id, uid, &state, &found, error))
+		return FALSE;
+	if (!found) {
+		if (uid == 0) {
+			pr_store_set_message_error(error, id);
+			return FALSE;
+		}
+		if (id_out != NULL)
+			*id_out = 0;
+		return TRUE;
+	}
+	if (!pr_store_update_flags(self, &state, flags, modseq, error))
+		return FALSE;
+	if (id_out != NULL)
+		*id_out = state.id;
+	return TRUE;
+}
+
+gboolean
+pr_store_set_flags_by_uid(PrStore *self,
+			  gint64 folder_id,
+			  guint32 uid,
+			  const gchar *const *flags,
+			  guint64 modseq,
+			  guint64 *id,
+			  GError **error)
+{
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+
+	if (uid == 0) {
+		/* no server message has UID 0 */
+		if (id != NULL)
+			*id = 0;
+		return pr_store_folder_check(self, folder_id, NULL, error);
+	}
+	if (!pr_store_begin(self, error))
+		return FALSE;
+	if (!pr_store_set_flags_inner(self, 0, folder_id, uid, flags, modseq, id, error)) {
+		pr_store_rollback(self);
+		return FALSE;
+	}
+	return pr_store_commit(self, error);
+}
+
+gboolean
+pr_store_set_flags(PrStore *self, guint64 id, const gchar *const *flags, GError **error)
+{
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+
+	if (!pr_store_begin(self, error))
+		return FALSE;
+	if (!pr_store_set_flags_inner(self, id, 0, 0, flags, 0, NULL, error)) {
+		pr_store_rollback(self);
+		return FALSE;
+	}
+	return pr_store_commit(self, error);
+}
+
+GArray *
+pr_store_get_uids(PrStore *self, gint64 folder_id, GError **error)
+{
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_autoptr(PrStoreStmt) stmt = NULL;
+	gboolean row = TRUE;
+
+	g_return_val_if_fail(PR_IS_STORE(self), NULL);
+
+	if (!pr_store_folder_check(self, folder_id, NULL, error))
+		return NULL;
+	stmt = pr_store_prepare(self, STMT_MESSAGE_UIDS, error);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, folder_id);
+	while (TRUE) {
+		guint32 uid;
+		if (!pr_store_step_row(self, stmt, &row, error))
+			return NULL;
+		if (!row)
+			break;
+		uid = (guint32)sqlite3_column_int64(stmt, 0);
+		g_array_append_val(uids, uid);
+	}
+	return g_steal_pointer(&uids);
+}
+
+GHashTable *
+pr_store_get_uid_flags(PrStore *self, gint64 folder_id, GError **error)
+{
+	g_autoptr(GHashTable) flags =
+		g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	g_autoptr(PrStoreStmt) stmt = NULL;
+	gboolean row = TRUE;
+
+	g_return_val_if_fail(PR_IS_STORE(self), NULL);
+
+	if (!pr_store_folder_check(self, folder_id, NULL, error))
+		return NULL;
+	stmt = pr_store_prepare(self, STMT_MESSAGE_UID_FLAGS, error);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, folder_id);
+	while (TRUE) {
+		if (!pr_store_step_row(self, stmt, &row, error))
+			return NULL;
+		if (!row)
+			break;
+		g_hash_table_insert(flags,
+				    GUINT_TO_POINTER((guint32)sqlite3_column_int64(stmt, 0)),
+				    pr_store_column_dup(stmt, 1));
+	}
+	return g_steal_pointer(&flags);
+}
+
+/* Deletes one message by UID; *id is 0 when there was none. */
+static gboolean
+pr_store_delete_uid(PrStore *self, gint64 folder_id, guint32 uid, guint64 *id, GError **error)
+{
+	g_autoptr(PrStoreStmt) stmt = pr_store_prepare(self, STMT_MESSAGE_DELETE_BY_UID, error);
+	gboolean row = FALSE;
+
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, folder_id);
+	sqlite3_bind_int64(stmt, 2, uid);
+	if (!pr_store_step_row(self, stmt, &row, error))
+		return FALSE;
+	*id = row ? (guint64)sqlite3_column_int64(stmt, 0) : 0;
+	return TRUE;
+}
+
+static gboolean
+pr_store_remove_uids_inner(PrStore *self,
+			   gint64 folder_id,
+			   const guint32 *uids,
+			   gsize n,
+			   GArray *removed,
+			   GError **error)
+{
+	guint64 changed = pr_store_next_change(self);
+	gboolean any = FALSE;
+
+	if (!pr_store_folder_check(self, folder_id, NULL, error))
+		return FALSE;
+	for (gsize i = 0; i < n; i++) {
+		guint64 id = 0;
+		if (uids[i] == 0)
+			continue;
+		if (!pr_store_delete_uid(self, folder_id, uids[i], &id, error))
+			return FALSE;
+		if (id == 0)
+			continue;
+		if (!pr_store_add_tombstone(self, id, folder_id, changed, error))
+			return FALSE;
+		g_array_append_val(self->unlink_ids, id);
+		if (removed != NULL)
+			g_array_append_val(removed, id);
+		any = TRUE;
+	}
+	if (any)
+		self->counter = changed;
+	return TRUE;
+}
+
+gboolean
+pr_store_remove_uids(PrStore *self,
+		     gint64 folder_id,
+		     const guint32 *uids,
+		     gsize n,
+		     GArray *removed,
+		     GError **error)
+{
+	guint removed_len = removed != NULL ? removed->len : 0;
+
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+	g_return_val_if_fail(uids != NULL || n == 0, FALSE);
+
+	if (!pr_store_begin(self, error))
+		return FALSE;
+	if (!pr_store_remove_uids_inner(self, folder_id, uids, n, removed, error)) {
+		pr_store_rollback(self);
+		if (removed != NULL)
+			g_array_set_size(removed, removed_len);
+		return FALSE;
+	}
+	if (!pr_store_commit(self, error)) {
+		if (removed != NULL)
+			g_array_set_size(removed, removed_len);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+pr_store_remove_message_inner(PrStore *self, guint64 id, GError **error)
+{
+	g_autoptr(PrStoreStmt) stmt = pr_store_prepare(self, STMT_MESSAGE_DELETE, error);
+	guint64 changed = pr_store_next_change(self);
+	gboolean row = FALSE;
+	gint64 folder_id;
+
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int64(stmt, 1, (gint64)id);
+	if (!pr_store_step_row(self, stmt, &row, error))
+		return FALSE;
+	if (!row) {
+		pr_store_set_message_error(error, id);
+		return FALSE;
+	}
+	folder_id = sqlite3_column_int64(stmt, 0);
+	g_clear_pointer(&stmt, pr_store_stmt_release);
+	if (!pr_store_add_tombstone(self, id, folder_id, changed, error))
+		return FALSE;
+	g_array_append_val(self->unlink_ids, id);
+	self->counter = changed;
+	return TRUE;
+}
+
+gboolean
+pr_store_remove_message(PrStore *self, guint64 id, GError **error)
+{
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+
+	if (!pr_store_begin(self, error))
+		return FALSE;
+	if (!pr_store_remove_message_inner(self, id, error)) {
+		pr_store_rollback(self);
+		return FALSE;
+	}
+	return pr_store_commit(self, error);
+}
+
+static gboolean
+pr_store_retire_inner(PrStore *self, gint64 folder_id, GArray *removed, GError **error)
+{
+	guint64 changed = pr_store_next_change(self);
+	guint unlink_len = self->unlink_ids->len;
+
+	if (!pr_store_folder_check(self, folder_id, NULL, error))
+		return FALSE;
+	{
+		g_autoptr(PrStoreStmt) stmt = pr_store_prepare(self, STMT_TOMBSTONE_RETIRE, error);
+		if (stmt == NULL)
+			return FALSE;
+		sqlite3_bind_int64(stmt, 1, (gint64)changed);
+		sqlite3_bind_int64(stmt, 2, folder_id);
+		if (!pr_store_step_done(self, stmt, error))
+			return FALSE;
+	}
+	if (!pr_store_delete_folder_messages(self, folder_id, removed, error))
+		return FALSE;
+	if (self->unlink_ids->len > unlink_len)
+		self->counter = changed;
+	return TRUE;
+}
+
+gboolean
+pr_store_retire_folder_messages(PrStore *self, gint64 folder_id, GArray *removed, GError **error)
+{
+	guint removed_len = removed != NULL ? removed->len : 0;
+
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+
+	if (!pr_store_begin(self, error))
+		return FALSE;
+	if (!pr_store_retire_inner(self, folder_id, removed, error)) {
+		pr_store_rollback(self);
+		if (removed != NULL)
+			g_array_set_size(removed, removed_len);
+		return FALSE;
+	}
+	if (!pr_store_commit(self, error)) {
+		if (removed != NULL)
+			g_array_set_size(removed, removed_len);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+GPtrArray *
+pr_store_list_messages(PrStore *self, gint64 folder_id, const PrStoreQuery *query, GError **error)
+{
+	g_autoptr(GPtrArray) messages =
+		g_ptr_array_new_with_free_func((GDestroyNotify)pr_store_message_free);
+	g_autoptr(PrStoreStmt) stmt = NULL;
+	g_autofree gchar *folder_name = NULL;
+	PrStoreQuery all = { 0 };
+	gboolean row = TRUE;
+
+	g_return_val_if_fail(PR_IS_STORE(self), NULL);
+
+	if (query == NULL)
+		query = &all;
+	if (!pr_store_folder_check(self, folder_id, &folder_name, error))
+		return NULL;
+	stmt = pr_store_prepare(self, STMT_MESSAGE_LIST, error);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, folder_id);
+	sqlite3_bind_int(stmt, 2, query->unseen_only ? 1 : 0);
+	sqlite3_bind_int64(stmt, 3, (gint64)query->changed_since);
+	sqlite3_bind_int64(stmt, 4, query->limit != 0 ? (gint64)query->limit : -1);
+	sqlite3_bind_int64(stmt, 5, query->offset);
+	while (TRUE) {
+		if (!pr_store_step_row(self, stmt, &row, error))
+			return NULL;
+		if (!row)
+			break;
+		g_ptr_array_add(messages, pr_store_message_from_row(stmt, folder_name));
+	}
+	return g_steal_pointer(&messages);
+}
+
+PrStoreMessage *
+pr_store_get_message(PrStore *self, guint64 id, GError **error)
+{
+	g_autoptr(PrStoreStmt) stmt = NULL;
+	gboolean row = FALSE;
+
+	g_return_val_if_fail(PR_IS_STORE(self), NULL);
+
+	stmt = pr_store_prepare(self, STMT_MESSAGE_GET, error);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, (gint64)id);
+	if (!pr_store_step_row(self, stmt, &row, error))
+		return NULL;
+	if (!row) {
+		pr_store_set_message_error(error, id);
+		return NULL;
+	}
+	return pr_store_message_from_row(stmt, NULL);
+}
+
+PrStoreMessage *
+pr_store_get_message_by_uid(PrStore *self, gint64 folder_id, guint32 uid, GError **error)
+{
+	g_autoptr(PrStoreStmt) stmt = NULL;
+	gboolean row = FALSE;
+
+	g_return_val_if_fail(PR_IS_STORE(self), NULL);
+
+	if (!pr_store_folder_check(self, folder_id, NULL, error))
+		return NULL;
+	stmt = pr_store_prepare(self, STMT_MESSAGE_GET_BY_UID, error);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, folder_id);
+	sqlite3_bind_int64(stmt, 2, uid);
+	if (!pr_store_step_row(self, stmt, &row, error))
+		return NULL;
+	if (!row) {
+		g_set_error(error,
+			    PR_ERROR,
+			    PR_ERROR_NOT_FOUND,
+			    _("No message with UID %u in folder %" G_GINT64_FORMAT),
+			    uid,
+			    folder_id);
+		return NULL;
+	}
+	return pr_store_message_from_row(stmt, NULL);
+}
+
+/* The ids of a single-column query bound to (@a, @b). */
+static GArray *
+pr_store_query_ids(PrStore *self, PrStoreStmtId id, gint64 a, gint64 b, GError **error)
+{
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_autoptr(PrStoreStmt) stmt = pr_store_prepare(self, id, error);
+	gboolean row = TRUE;
+
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, a);
+	sqlite3_bind_int64(stmt, 2, b);
+	while (TRUE) {
+		guint64 value;
+		if (!pr_store_step_row(self, stmt, &row, error))
+			return NULL;
+		if (!row)
+			break;
+		value = (guint64)sqlite3_column_int64(stmt, 0);
+		g_array_append_val(ids, value);
+	}
+	return g_steal_pointer(&ids);
+}
+
+GArray *
+pr_store_get_missing_bodies(PrStore *self, gint64 folder_id, GError **error)
+{
+	g_return_val_if_fail(PR_IS_STORE(self), NULL);
+
+	if (!pr_store_folder_check(self, folder_id, NULL, error))
+		return NULL;
+	return pr_store_query_ids(
+		self, STMT_MESSAGE_MISSING, folder_id, PR_STORE_DOWNLOAD_COMPLETE, error);
+}
+
+GArray *
+pr_store_get_removed_since(PrStore *self, gint64 folder_id, guint64 since, GError **error)
+{
+	g_return_val_if_fail(PR_IS_STORE(self), NULL);
+
+	if (!pr_store_folder_check(self, folder_id, NULL, error))
+		return NULL;
+	return pr_store_query_ids(self, STMT_TOMBSTONE_SINCE, folder_id, (gint64)since, error);
+}
+
+/* Message bodies ------------------------------------------------------------------------ */
+
+gchar *
+pr_store_get_body_path(PrStore *self, guint64 id)
+{
+	g_return_val_if_fail(PR_IS_STORE(self), NULL);
+	/* only the numeric id: no server-provided string ever reaches a path */
+	return g_strdup_printf(
+		"%s/%02x/%" G_GUINT64_FORMAT ".eml", self->messages_dir, (guint)(id % 256), id);
+}
+
+GOutputStream *
+pr_store_body_begin(PrStore *self, guint64 id, GError **error)
+{
+	g_autofree gchar *bucket = NULL;
+	g_autofree gchar *tmp_path = NULL;
+	PrStoreBody *body;
+	GOutputStream *stream;
+	gboolean exists = FALSE;
+	gint fd;
+
+	g_return_val_if_fail(PR_IS_STORE(self), NULL);
+
+	if (!pr_store_message_exists(self, id, &exists, error))
+		return NULL;
+	if (!exists) {
+		pr_store_set_message_error(error, id);
+		return NULL;
+	}
+	bucket = g_strdup_printf("%s/%02x", self->messages_dir, (guint)(id % 256));
+	if (g_mkdir(bucket, 0700) != 0 && errno != EEXIST) {
+		pr_store_set_errno_error(error, "create", bucket, errno);
+		return NULL;
+	}
+	tmp_path = g_strdup_printf("%s/.%" G_GUINT64_FORMAT ".eml.tmp-XXXXXX", bucket, id);
+	/* O_CREAT | O_EXCL with a random suffix, mode 0600 */
+	fd = g_mkstemp_full(tmp_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+	if (fd < 0) {
+		pr_store_set_errno_error(error, "create", tmp_path, errno);
+		return NULL;
+	}
+	body = g_new0(PrStoreBody, 1);
+	body->id = id;
+	body->tmp_path = g_steal_pointer(&tmp_path);
+	stream = g_unix_output_stream_new(fd, TRUE);
+	g_object_set_qdata_full(
+		G_OBJECT(stream), pr_store_body_quark(), body, (GDestroyNotify)pr_store_body_free);
+	self->open_bodies++;
+	return stream;
+}
+
+static PrStoreBody *
+pr_store_body_get(guint64 id, GOutputStream *stream, GError **error)
+{
+	PrStoreBody *body = NULL;
+
+	if (G_IS_OUTPUT_STREAM(stream))
+		body = g_object_get_qdata(G_OBJECT(stream), pr_store_body_quark());
+	if (body == NULL || body->done || body->id != id) {
+		g_set_error(error,
+			    PR_ERROR,
+			    PR_ERROR_INVALID_ARGUMENT,
+			    _("Not an open body stream of message %" G_GUINT64_FORMAT),
+			    id);
+		return NULL;
+	}
+	return body;
+}
+
+static void
+pr_store_body_discard(PrStore *self, PrStoreBody *body, GOutputStream *stream)
+{
+	if (!g_output_stream_is_closed(stream))
+		g_output_stream_close(stream, NULL, NULL);
+	if (g_unlink(body->tmp_path) != 0 && errno != ENOENT)
+		g_warning("failed to remove %s: %s", body->tmp_path, g_strerror(errno));
+	body->done = TRUE;
+	self->open_bodies--;
+}
+
+/* The file part of a commit: complete on disk under its final name, or gone. */
+static gboolean
+pr_store_body_finish_file(PrStoreBody *body,
+			  GOutputStream *stream,
+			  const gchar *path,
+			  GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+	gint fd = g_unix_output_stream_get_fd(G_UNIX_OUTPUT_STREAM(stream));
+
+	if (!g_output_stream_flush(stream, NULL, &error_local)) {
+		g_set_error(error,
+			    PR_ERROR,
+			    PR_ERROR_STORE_FAILED,
+			    _("Cannot write %s: %s"),
+			    body->tmp_path,
+			    error_local->message);
+		return FALSE;
+	}
+	if (fdatasync(fd) != 0) {
+		pr_store_set_errno_error(error, "sync", body->tmp_path, errno);
+		return FALSE;
+	}
+	if (!g_output_stream_close(stream, NULL, &error_local)) {
+		g_set_error(error,
+			    PR_ERROR,
+			    PR_ERROR_STORE_FAILED,
+			    _("Cannot write %s: %s"),
+			    body->tmp_path,
+			    error_local->message);
+		return FALSE;
+	}
+	if (g_rename(body->tmp_path, path) != 0) {
+		pr_store_set_errno_error(error, "rename", body->tmp_path, errno);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+pr_store_body_mark(PrStore *self, guint64 id, PrStoreDownload download, GError **error)
+{
+	g_autoptr(PrStoreStmt) stmt = pr_store_prepare(self, STMT_MESSAGE_SET_DOWNLOAD, error);
+	guint64 changed = pr_store_next_change(self);
+
+	if (stmt == NULL)
+		return FALSE;
+	sqlite3_bind_int(stmt, 1, (gint)download);
+	sqlite3_bind_int64(stmt, 2, (gint64)changed);
+	sqlite3_bind_int64(stmt, 3, (gint64)id);
+	if (!pr_store_step_done(self, stmt, error))
+		return FALSE;
+	if (sqlite3_changes(self->db) == 0) {
+		pr_store_set_message_error(error, id);
+		return FALSE;
+	}
+	self->counter = changed;
+	return TRUE;
+}
+
+gboolean
+pr_store_body_commit(PrStore *self,
+		     guint64 id,
+		     GOutputStream *stream,
+		     PrStoreDownload download,
+		     GError **error)
+{
+	g_autofree gchar *path = NULL;
+	PrStoreBody *body;
+
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+
+	body = pr_store_body_get(id, stream, error);
+	if (body == NULL)
+		return FALSE;
+	if (!G_IS_UNIX_OUTPUT_STREAM(stream)) {
+		g_set_error_literal(
+			error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT, "not a file stream");
+		return FALSE;
+	}
+	path = pr_store_get_body_path(self, id);
+	if (!pr_store_body_finish_file(body, stream, path, error)) {
+		pr_store_body_discard(self, body, stream);
+		return FALSE;
+	}
+	body->done = TRUE;
+	self->open_bodies--;
+
+	/* only now may the index point at the file */
+	if (!pr_store_begin(self, error))
+		return FALSE;
+	if (!pr_store_body_mark(self, id, download, error)) {
+		pr_store_rollback(self);
+		/* the message went away while its body was downloading */
+		if (g_unlink(path) != 0 && errno != ENOENT)
+			g_warning("failed to remove %s: %s", path, g_strerror(errno));
+		return FALSE;
+	}
+	return pr_store_commit(self, error);
+}
+
+void
+pr_store_body_abort(PrStore *self, guint64 id, GOutputStream *stream)
+{
+	g_autoptr(GError) error_local = NULL;
+	PrStoreBody *body;
+
+	g_return_if_fail(PR_IS_STORE(self));
+
+	body = pr_store_body_get(id, stream, &error_local);
+	if (body == NULL) {
+		g_warning("%s", error_local->message);
+		return;
+	}
+	pr_store_body_discard(self, body, stream);
+}
+
+gint
+pr_store_open_body(PrStore *self, guint64 id, GError **error)
+{
+	g_auto(PrStoreMessageState) state = { 0 };
+	g_autofree gchar *path = NULL;
+	gboolean found = FALSE;
+	gint fd;
+
+	g_return_val_if_fail(PR_IS_STORE(self), -1);
+
+	if (!pr_store_message_state(self, id, 0, 0, &state, &found, error))
+		return -1;
+	if (!found) {
+		pr_store_set_message_error(error, id);
+		return -1;
+	}
+	path = pr_store_get_body_path(self, id);
+	fd = state.download == PR_STORE_DOWNLOAD_HEADERS
+		     ? -1
+		     : open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd >= 0)
+		return fd;
+	if (state.download == PR_STORE_DOWNLOAD_HEADERS || errno == ENOENT) {
+		g_set_error(error,
+			    PR_ERROR,
+			    PR_ERROR_NOT_DOWNLOADED,
+			    _("Message %" G_GUINT64_FORMAT " has not been downloaded"),
+			    id);
+		return -1;
+	}
+	pr_store_set_errno_error(error, "open", path, errno);
+	return -1;
+}

@@ -1,0 +1,139 @@
+/*
+ * Copyright 2026 The Postroom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include <sqlite3.h>
+
+#include "pr-store.h"
+
+G_BEGIN_DECLS
+
+/* Shared by pr-store.c (object, transactions, files, folders), pr-store-message.c
+ * (messages, bodies) and pr-store-sql.c (schema and statements). */
+
+typedef enum {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_META_GET,
+	STMT_META_SET,
+	STMT_FOLDER_CHECK,
+	STMT_FOLDER_LIST,
+	STMT_FOLDER_BY_NAME,
+	STMT_FOLDER_BY_ID,
+	STMT_FOLDER_INSERT,
+	STMT_FOLDER_UPDATE,
+	STMT_FOLDER_RENAME,
+	STMT_FOLDER_DELETE,
+	STMT_FOLDER_MESSAGES_DELETE,
+	STMT_FOLDER_TOMBSTONES_DELETE,
+	STMT_MESSAGE_UPSERT,
+	STMT_MESSAGE_UPDATE,
+	STMT_MESSAGE_STATE_BY_ID,
+	STMT_MESSAGE_STATE_BY_UID,
+	STMT_MESSAGE_SET_FLAGS,
+	STMT_MESSAGE_SET_MODSEQ,
+	STMT_MESSAGE_SET_DOWNLOAD,
+	STMT_MESSAGE_UIDS,
+	STMT_MESSAGE_UID_FLAGS,
+	STMT_MESSAGE_DELETE_BY_UID,
+	STMT_MESSAGE_DELETE,
+	STMT_MESSAGE_LIST,
+	STMT_MESSAGE_GET,
+	STMT_MESSAGE_GET_BY_UID,
+	STMT_MESSAGE_MISSING,
+	STMT_TOMBSTONE_INSERT,
+	STMT_TOMBSTONE_RETIRE,
+	STMT_TOMBSTONE_SINCE,
+	STMT_LAST
+} PrStoreStmtId;
+
+extern const gchar *const pr_store_sql[STMT_LAST];
+extern const gchar *const pr_store_migrations[];
+extern const guint pr_store_migrations_len;
+
+/* Columns of PR_STORE_MESSAGE_COLUMNS */
+enum {
+	COL_M_ID,
+	COL_M_FOLDER_ID,
+	COL_M_UID,
+	COL_M_MODSEQ,
+	COL_M_FLAGS,
+	COL_M_INTERNAL_DATE,
+	COL_M_SIZE,
+	COL_M_SUBJECT,
+	COL_M_SENDER,
+	COL_M_TO,
+	COL_M_CC,
+	COL_M_DATE,
+	COL_M_MESSAGE_ID,
+	COL_M_IN_REPLY_TO,
+	COL_M_HAS_ATTACHMENTS,
+	COL_M_BODYSTRUCTURE,
+	COL_M_DOWNLOAD,
+	COL_M_PENDING,
+	COL_M_CHANGED,
+	COL_M_FOLDER_NAME, /* only with a join */
+};
+
+/* Columns of STMT_MESSAGE_STATE_BY_* */
+enum {
+	COL_S_ID,
+	COL_S_FOLDER_ID,
+	COL_S_FLAGS,
+	COL_S_MODSEQ,
+	COL_S_CHANGED,
+	COL_S_DOWNLOAD,
+};
+
+typedef struct {
+	guint64 counter;  /* the change counter when the level began */
+	guint unlink_len; /* unlink_ids->len when the level began */
+} PrStoreLevel;
+
+struct _PrStore {
+	GObject parent_instance;
+	gchar *directory;
+	gchar *messages_dir;
+	sqlite3 *db;
+	sqlite3_stmt *stmts[STMT_LAST];
+	GArray *levels;	    /* of PrStoreLevel: one per open pr_store_begin() */
+	GArray *unlink_ids; /* of guint64: body files to delete once the removal is committed */
+	guint64 counter;
+	guint64 counter_saved; /* the value in the meta table */
+	guint open_bodies;
+	gboolean marked_open;
+};
+
+/* A borrowed cached statement: the autoptr resets it and clears its bindings. */
+typedef sqlite3_stmt PrStoreStmt;
+
+void pr_store_stmt_release(PrStoreStmt *stmt);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrStoreStmt, pr_store_stmt_release)
+
+void pr_store_set_db_error(PrStore *self, GError **error);
+void pr_store_set_errno_error(GError **error, const gchar *action, const gchar *path, gint errsv);
+void pr_store_set_folder_id_error(GError **error, gint64 id);
+void pr_store_set_message_error(GError **error, guint64 id);
+PrStoreStmt *pr_store_prepare(PrStore *self, PrStoreStmtId id, GError **error);
+gboolean pr_store_step_done(PrStore *self, PrStoreStmt *stmt, GError **error);
+gboolean pr_store_step_row(PrStore *self, PrStoreStmt *stmt, gboolean *row, GError **error);
+gboolean pr_store_run(PrStore *self, PrStoreStmtId id, GError **error);
+void pr_store_bind_text(PrStoreStmt *stmt, gint idx, const gchar *text);
+gchar *pr_store_column_dup(PrStoreStmt *stmt, gint col);
+const gchar *pr_store_utf8(const gchar *text, gchar **repaired);
+gchar *pr_store_list_join(const gchar *const *items);
+gchar **pr_store_list_split(const gchar *text, const gchar *delimiter);
+gboolean pr_store_folder_check(PrStore *self, gint64 id, gchar **name, GError **error);
+guint64 pr_store_next_change(PrStore *self);
+gboolean pr_store_message_exists(PrStore *self, guint64 id, gboolean *exists, GError **error);
+gboolean
+pr_store_delete_folder_messages(PrStore *self, gint64 folder_id, GArray *removed, GError **error);
+
+G_END_DECLS

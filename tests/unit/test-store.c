@@ -1,0 +1,1478 @@
+/*
+ * Copyright 2026 The Postroom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pr-error.h"
+#include "pr-store.h"
+
+typedef struct {
+	gchar *tmp; /* removed after the test */
+	gchar *dir; /* the store, created by pr_store_new inside tmp */
+	PrStore *store;
+} Fixture;
+
+static void
+rm_rf(const gchar *path)
+{
+	GStatBuf st;
+
+	if (g_lstat(path, &st) != 0)
+		return;
+	if (S_ISDIR(st.st_mode)) {
+		g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+		const gchar *name;
+		while (dir != NULL && (name = g_dir_read_name(dir)) != NULL) {
+			g_autofree gchar *child = g_build_filename(path, name, NULL);
+			rm_rf(child);
+		}
+		g_rmdir(path);
+	} else {
+		g_unlink(path);
+	}
+}
+
+static void
+fixture_setup(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+
+	fx->tmp = g_dir_make_tmp("postroom-store-XXXXXX", &error);
+	g_assert_no_error(error);
+	fx->dir = g_build_filename(fx->tmp, "account", NULL);
+	fx->store = pr_store_new(fx->dir, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(fx->store);
+}
+
+static void
+fixture_teardown(Fixture *fx, gconstpointer user_data)
+{
+	g_clear_object(&fx->store);
+	rm_rf(fx->tmp);
+	g_free(fx->tmp);
+	g_free(fx->dir);
+}
+
+static void
+fixture_reopen(Fixture *fx)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_clear_object(&fx->store);
+	fx->store = pr_store_new(fx->dir, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(fx->store);
+}
+
+/* Runs SQL on the closed store's database behind its back; returns the first column. */
+static gint64
+db_query_full(const gchar *dir, const gchar *sql, gchar **text)
+{
+	g_autofree gchar *path = g_build_filename(dir, "store.db", NULL);
+	sqlite3 *db = NULL;
+	sqlite3_stmt *stmt = NULL;
+	gint64 value = -1;
+
+	g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), ==, SQLITE_OK);
+	if (sqlite3_step(stmt) == SQLITE_ROW) {
+		value = sqlite3_column_int64(stmt, 0);
+		if (text != NULL)
+			*text = g_strdup((const gchar *)sqlite3_column_text(stmt, 0));
+	}
+	sqlite3_finalize(stmt);
+	g_assert_cmpint(sqlite3_close(db), ==, SQLITE_OK);
+	return value;
+}
+
+static gint64
+db_query(const gchar *dir, const gchar *sql)
+{
+	return db_query_full(dir, sql, NULL);
+}
+
+static gint64
+add_folder(PrStore *store, const gchar *name, const gchar *raw_name)
+{
+	g_autoptr(PrStoreFolder) folder = pr_store_folder_new();
+	g_autoptr(GError) error = NULL;
+
+	folder->name = g_strdup(name);
+	folder->raw_name = g_strdup(raw_name);
+	folder->delimiter = '/';
+	folder->subscribed = TRUE;
+	g_assert_true(pr_store_save_folder(store, folder, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(folder->id, >, 0);
+	return folder->id;
+}
+
+static PrStoreMessage *
+make_message(gint64 folder_id, guint32 uid, const gchar *flags)
+{
+	PrStoreMessage *message = pr_store_message_new();
+
+	message->folder_id = folder_id;
+	message->uid = uid;
+	message->flags = g_strsplit(flags, " ", -1);
+	message->subject = g_strdup_printf("Message %u", uid);
+	message->from = g_strdup("Alice <alice@example.org>");
+	message->size = 1000 + uid;
+	message->internal_date = 1700000000 + uid;
+	return message;
+}
+
+static guint64
+add_message(PrStore *store, gint64 folder_id, guint32 uid, const gchar *flags)
+{
+	g_autoptr(PrStoreMessage) message = make_message(folder_id, uid, flags);
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(pr_store_save_message(store, message, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(message->id, >, 0);
+	return message->id;
+}
+
+static void
+write_body(PrStore *store, guint64 id, const gchar *data, PrStoreDownload download)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOutputStream) stream = pr_store_body_begin(store, id, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(stream);
+	g_assert_true(g_output_stream_write_all(stream, data, strlen(data), NULL, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_body_commit(store, id, stream, download, &error));
+	g_assert_no_error(error);
+}
+
+static GBytes *
+read_fd(gint fd)
+{
+	g_autoptr(GByteArray) bytes = g_byte_array_new();
+	guint8 buf[4096];
+	gssize n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		g_byte_array_append(bytes, buf, (guint)n);
+	g_assert_cmpint(n, ==, 0);
+	return g_byte_array_free_to_bytes(g_steal_pointer(&bytes));
+}
+
+static gchar *
+bucket_path(Fixture *fx, guint64 id)
+{
+	return g_strdup_printf("%s/messages/%02x", fx->dir, (guint)(id % 256));
+}
+
+static guint
+count_entries(const gchar *path)
+{
+	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
+	guint n = 0;
+
+	while (dir != NULL && g_dir_read_name(dir) != NULL)
+		n++;
+	return n;
+}
+
+static gchar *
+flags_string(PrStoreMessage *message)
+{
+	return g_strjoinv(" ", message->flags);
+}
+
+static gint
+cmp_guint64(gconstpointer a, gconstpointer b)
+{
+	guint64 x = *(const guint64 *)a;
+	guint64 y = *(const guint64 *)b;
+	return x < y ? -1 : x > y ? 1 : 0;
+}
+
+static guint
+file_mode(const gchar *path)
+{
+	GStatBuf st;
+	g_assert_cmpint(g_lstat(path, &st), ==, 0);
+	return st.st_mode & 07777;
+}
+
+/* Tests -------------------------------------------------------------------------------- */
+
+static void
+test_store_create(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GPtrArray) folders = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *db = g_build_filename(fx->dir, "store.db", NULL);
+	g_autofree gchar *messages = g_build_filename(fx->dir, "messages", NULL);
+	const gchar *names[] = { "local:Drafts", "local:Outbox", "local:Sent" };
+
+	g_assert_cmpstr(pr_store_get_directory(fx->store), ==, fx->dir);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, 0);
+	folders = pr_store_list_folders(fx->store, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(folders->len, ==, 3);
+	for (guint i = 0; i < folders->len; i++) {
+		PrStoreFolder *folder = g_ptr_array_index(folders, i);
+		g_assert_cmpstr(folder->name, ==, names[i]);
+		g_assert_null(folder->raw_name);
+		g_assert_true(folder->local);
+		g_assert_true(folder->subscribed);
+		g_assert_cmpuint(folder->messages, ==, 0);
+		g_assert_cmpuint(folder->unseen, ==, 0);
+		g_assert_nonnull(folder->attributes);
+		g_assert_null(folder->attributes[0]);
+	}
+
+	/* private: 0700 directories, 0600 database */
+	g_assert_cmpuint(file_mode(fx->dir), ==, 0700);
+	g_assert_cmpuint(file_mode(messages), ==, 0700);
+	g_assert_cmpuint(file_mode(db), ==, 0600);
+
+	g_clear_object(&fx->store);
+	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 1);
+	g_assert_cmpint(db_query(fx->dir, "SELECT COUNT(*) FROM folders"), ==, 3);
+}
+
+static void
+test_store_reopen(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(PrStoreFolder) folder = pr_store_folder_new();
+	g_autoptr(PrStoreFolder) back = NULL;
+	g_autoptr(PrStoreFolder) sent = NULL;
+	g_autoptr(PrStoreMessage) message = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *journal_mode = NULL;
+	const gchar *attributes[] = { "\\HasChildren", "\\Subscribed", NULL };
+	guint64 id;
+	guint64 counter;
+
+	folder->name = g_strdup("Lists/GLib");
+	folder->raw_name = g_strdup("Lists.GLib");
+	folder->delimiter = '.';
+	folder->attributes = g_strdupv((gchar **)attributes);
+	folder->special_use = g_strdup("\\Archive");
+	folder->remote_subscribed = TRUE;
+	folder->uidvalidity = 4000000000u;
+	folder->uidnext = 321;
+	folder->highestmodseq = G_GUINT64_CONSTANT(9000000000000000000);
+	folder->last_sync = 1700000123;
+	g_assert_true(pr_store_save_folder(fx->store, folder, &error));
+	g_assert_no_error(error);
+	id = add_message(fx->store, folder->id, 7, "\\Seen");
+	sent = pr_store_get_folder(fx->store, "local:Sent", &error);
+	g_assert_no_error(error);
+	g_assert_true(pr_store_delete_folder(fx->store, sent->id, &error));
+	g_assert_no_error(error);
+	counter = pr_store_get_change_counter(fx->store);
+	g_assert_cmpuint(counter, ==, 1);
+
+	fixture_reopen(fx);
+
+	back = pr_store_get_folder_by_id(fx->store, folder->id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(back->name, ==, "Lists/GLib");
+	g_assert_cmpstr(back->raw_name, ==, "Lists.GLib");
+	g_assert_cmpint(back->delimiter, ==, '.');
+	g_assert_cmpstrv(back->attributes, attributes);
+	g_assert_cmpstr(back->special_use, ==, "\\Archive");
+	g_assert_false(back->subscribed);
+	g_assert_true(back->remote_subscribed);
+	g_assert_false(back->local);
+	g_assert_cmpuint(back->uidvalidity, ==, 4000000000u);
+	g_assert_cmpuint(back->uidnext, ==, 321);
+	g_assert_cmpuint(back->highestmodseq, ==, G_GUINT64_CONSTANT(9000000000000000000));
+	g_assert_cmpint(back->last_sync, ==, 1700000123);
+	g_assert_cmpuint(back->messages, ==, 1);
+	g_assert_cmpuint(back->unseen, ==, 0);
+	message = pr_store_get_message(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(message->uid, ==, 7);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter);
+
+	/* the migration ran once: the deleted local folder stays deleted */
+	g_assert_null(pr_store_get_folder(fx->store, "local:Sent", &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_object(&fx->store);
+	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 1);
+	db_query_full(fx->dir, "PRAGMA journal_mode", &journal_mode);
+	g_assert_cmpstr(journal_mode, ==, "wal");
+	g_assert_cmpint(
+		db_query(fx->dir, "SELECT value FROM meta WHERE key = 'change-counter'"), ==, 1);
+}
+
+static void
+test_store_schema_newer(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStore) store = NULL;
+
+	g_clear_object(&fx->store);
+	db_query(fx->dir, "PRAGMA user_version = 99");
+	store = pr_store_new(fx->dir, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_STORE_FAILED);
+	g_assert_null(store);
+	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 99);
+}
+
+static void
+test_store_folders(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(PrStoreFolder) folder = NULL;
+	g_autoptr(PrStoreFolder) dup = pr_store_folder_new();
+	g_autoptr(PrStoreFolder) ghost = pr_store_folder_new();
+	g_autoptr(GPtrArray) folders = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	gint64 archive = add_folder(fx->store, "Archive", "Archive");
+
+	g_assert_cmpint(archive, >, inbox);
+	folders = pr_store_list_folders(fx->store, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(folders->len, ==, 5);
+	g_assert_cmpstr(((PrStoreFolder *)g_ptr_array_index(folders, 0))->name, ==, "Archive");
+	g_assert_cmpstr(((PrStoreFolder *)g_ptr_array_index(folders, 1))->name, ==, "INBOX");
+	g_assert_cmpstr(((PrStoreFolder *)g_ptr_array_index(folders, 2))->name, ==, "local:Drafts");
+
+	/* update by id */
+	folder = pr_store_get_folder(fx->store, "INBOX", &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(folder->id, ==, inbox);
+	g_assert_cmpint(folder->delimiter, ==, '/');
+	folder->subscribed = FALSE;
+	folder->uidnext = 55;
+	g_assert_true(pr_store_save_folder(fx->store, folder, &error));
+	g_assert_no_error(error);
+	g_clear_pointer(&folder, pr_store_folder_free);
+	folder = pr_store_get_folder_by_id(fx->store, inbox, &error);
+	g_assert_no_error(error);
+	g_assert_false(folder->subscribed);
+	g_assert_cmpuint(folder->uidnext, ==, 55);
+
+	/* names are unique */
+	dup->name = g_strdup("Archive");
+	g_assert_false(pr_store_save_folder(fx->store, dup, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	g_assert_cmpint(dup->id, ==, 0);
+
+	/* unknown */
+	g_assert_null(pr_store_get_folder(fx->store, "Nope", &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_assert_cmpstr(error->message, ==, "No folder named “Nope”");
+	g_clear_error(&error);
+	g_assert_null(pr_store_get_folder_by_id(fx->store, 999, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	ghost->id = 999;
+	ghost->name = g_strdup("Ghost");
+	g_assert_false(pr_store_save_folder(fx->store, ghost, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_false(pr_store_delete_folder(fx->store, 999, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+}
+
+static void
+assert_folder(PrStore *store, gint64 id, const gchar *name, const gchar *raw_name)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStoreFolder) folder = pr_store_get_folder_by_id(store, id, &error);
+
+	g_assert_no_error(error);
+	g_assert_cmpstr(folder->name, ==, name);
+	g_assert_cmpstr(folder->raw_name, ==, raw_name);
+}
+
+static void
+test_store_rename(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 a = add_folder(fx->store, "A", "A");
+	gint64 ab = add_folder(fx->store, "A/B", "A/B");
+	gint64 abc = add_folder(fx->store, "A/B/C", "A/B/C");
+	gint64 sibling = add_folder(fx->store, "AB", "AB");
+	gint64 other = add_folder(fx->store, "Other", "Other");
+
+	g_assert_true(pr_store_rename_folder(fx->store, "A", "Zürich", "Z&APw-rich", '/', &error));
+	g_assert_no_error(error);
+	assert_folder(fx->store, a, "Zürich", "Z&APw-rich");
+	assert_folder(fx->store, ab, "Zürich/B", "Z&APw-rich/B");
+	assert_folder(fx->store, abc, "Zürich/B/C", "Z&APw-rich/B/C");
+	assert_folder(fx->store, sibling, "AB", "AB");
+	assert_folder(fx->store, other, "Other", "Other");
+
+	/* into its own subtree: the names it passes through are its own */
+	g_assert_true(pr_store_rename_folder(fx->store, "Zürich", "Zürich/B", "ZB", '/', &error));
+	g_assert_no_error(error);
+	assert_folder(fx->store, a, "Zürich/B", "ZB");
+	assert_folder(fx->store, ab, "Zürich/B/B", "ZB/B");
+	assert_folder(fx->store, abc, "Zürich/B/B/C", "ZB/B/C");
+
+	/* onto an existing folder: refused, nothing changed */
+	g_assert_false(
+		pr_store_rename_folder(fx->store, "Zürich/B", "Other", "Other", '/', &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	assert_folder(fx->store, a, "Zürich/B", "ZB");
+	assert_folder(fx->store, abc, "Zürich/B/B/C", "ZB/B/C");
+
+	/* a child's new name taken by an unrelated folder */
+	add_folder(fx->store, "New/B", "New/B");
+	g_assert_false(pr_store_rename_folder(fx->store, "Zürich/B", "New", "New", '/', &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT);
+	g_clear_error(&error);
+	assert_folder(fx->store, ab, "Zürich/B/B", "ZB/B");
+
+	g_assert_false(pr_store_rename_folder(fx->store, "Nope", "X", "X", '/', &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+
+	/* no delimiter: the folder alone */
+	g_assert_true(pr_store_rename_folder(fx->store, "Zürich/B", "Flat", "Flat", 0, &error));
+	g_assert_no_error(error);
+	assert_folder(fx->store, a, "Flat", "Flat");
+	assert_folder(fx->store, ab, "Zürich/B/B", "ZB/B");
+}
+
+static void
+test_store_delete_folder(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStoreMessage) kept = NULL;
+	g_autoptr(PrStoreMessage) gone = NULL;
+	g_autoptr(PrStoreFolder) folder = NULL;
+	gint64 doomed = add_folder(fx->store, "Doomed", "Doomed");
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 m1 = add_message(fx->store, doomed, 1, "");
+	guint64 m2 = add_message(fx->store, doomed, 2, "");
+	guint64 m3 = add_message(fx->store, inbox, 1, "");
+	g_autofree gchar *p1 = pr_store_get_body_path(fx->store, m1);
+	g_autofree gchar *p2 = pr_store_get_body_path(fx->store, m2);
+	g_autofree gchar *p3 = pr_store_get_body_path(fx->store, m3);
+	guint64 counter;
+
+	write_body(fx->store, m1, "one", PR_STORE_DOWNLOAD_COMPLETE);
+	write_body(fx->store, m3, "three", PR_STORE_DOWNLOAD_COMPLETE);
+	g_assert_true(g_file_test(p1, G_FILE_TEST_IS_REGULAR));
+	counter = pr_store_get_change_counter(fx->store);
+
+	g_assert_true(pr_store_delete_folder(fx->store, doomed, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
+	folder = pr_store_get_folder(fx->store, "Doomed", &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	gone = pr_store_get_message(fx->store, m2, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_false(g_file_test(p1, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(p2, G_FILE_TEST_EXISTS));
+
+	/* the other folder is untouched */
+	kept = pr_store_get_message(fx->store, m3, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(kept->folder_id, ==, inbox);
+	g_assert_true(g_file_test(p3, G_FILE_TEST_IS_REGULAR));
+	g_clear_object(&fx->store);
+	g_assert_cmpint(db_query(fx->dir, "SELECT COUNT(*) FROM messages"), ==, 1);
+}
+
+static void
+test_store_message_save(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(PrStoreMessage) message = pr_store_message_new();
+	g_autoptr(PrStoreMessage) back = NULL;
+	g_autoptr(PrStoreMessage) again = NULL;
+	g_autoptr(PrStoreMessage) same = NULL;
+	g_autoptr(PrStoreMessage) check = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *flags = NULL;
+	const gchar *in_flags[] = { "\\seen", "$Label",	  "\\FLAGGED", "\\Seen", "\\Recent",
+				    "$label", "bad flag", "",	       NULL };
+	const gchar *to[] = { "Bob <bob@example.org>", "carol@example.org", NULL };
+	const gchar *cc[] = { "dave@example.org", NULL };
+	const gchar *empty[] = { NULL };
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 id;
+
+	message->folder_id = inbox;
+	message->uid = 42;
+	message->modseq = 77;
+	message->flags = g_strdupv((gchar **)in_flags);
+	message->internal_date = 1700000000;
+	message->size = 12345;
+	message->subject = g_strdup("Hello \xff world");
+	message->from = g_strdup("Alice <alice@example.org>");
+	message->to = g_strdupv((gchar **)to);
+	message->cc = g_strdupv((gchar **)cc);
+	message->date = 1699999999;
+	message->message_id = g_strdup("<m1@example.org>");
+	message->in_reply_to = g_strdup("<m0@example.org>");
+	message->has_attachments = TRUE;
+	message->bodystructure = g_strdup("(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 5 1)");
+	g_assert_true(pr_store_save_message(fx->store, message, &error));
+	g_assert_no_error(error);
+	id = message->id;
+	g_assert_cmpuint(id, >, 0);
+	g_assert_cmpuint(message->changed, ==, 1);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, 1);
+
+	back = pr_store_get_message(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(back->id, ==, id);
+	g_assert_cmpint(back->folder_id, ==, inbox);
+	g_assert_cmpstr(back->folder, ==, "INBOX");
+	g_assert_cmpuint(back->uid, ==, 42);
+	g_assert_cmpuint(back->modseq, ==, 77);
+	flags = flags_string(back);
+	g_assert_cmpstr(flags, ==, "$Label \\Flagged \\Seen");
+	g_assert_true(pr_store_message_has_flag(back, "\\SEEN"));
+	g_assert_false(pr_store_message_has_flag(back, "\\Recent"));
+	g_assert_cmpint(back->internal_date, ==, 1700000000);
+	g_assert_cmpuint(back->size, ==, 12345);
+	g_assert_cmpstr(back->subject, ==, "Hello \xef\xbf\xbd world");
+	g_assert_cmpstr(back->from, ==, "Alice <alice@example.org>");
+	g_assert_cmpstrv(back->to, to);
+	g_assert_cmpstrv(back->cc, cc);
+	g_assert_cmpint(back->date, ==, 1699999999);
+	g_assert_cmpstr(back->message_id, ==, "<m1@example.org>");
+	g_assert_cmpstr(back->in_reply_to, ==, "<m0@example.org>");
+	g_assert_true(back->has_attachments);
+	g_assert_cmpstr(back->bodystructure, ==, "(\"TEXT\" \"PLAIN\" NIL NIL NIL \"7BIT\" 5 1)");
+	g_assert_cmpint(back->download, ==, PR_STORE_DOWNLOAD_HEADERS);
+	g_assert_null(back->pending);
+	g_assert_cmpuint(back->changed, ==, 1);
+
+	/* a body arrives; then the same UID is saved again from a fresh envelope */
+	write_body(fx->store, id, "x", PR_STORE_DOWNLOAD_COMPLETE);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, 2);
+	again = make_message(inbox, 42, "\\Seen");
+	g_free(again->subject);
+	again->subject = g_strdup("Changed");
+	g_assert_true(pr_store_save_message(fx->store, again, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(again->id, ==, id);
+	g_assert_cmpuint(again->changed, ==, 3);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, 3);
+	check = pr_store_get_message_by_uid(fx->store, inbox, 42, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(check->id, ==, id);
+	g_assert_cmpstr(check->subject, ==, "Changed");
+	g_assert_cmpstrv(check->to, empty);
+	/* the upsert keeps the download state the body writer set */
+	g_assert_cmpint(check->download, ==, PR_STORE_DOWNLOAD_COMPLETE);
+
+	/* an identical save changes nothing */
+	same = make_message(inbox, 42, "\\Seen");
+	g_free(same->subject);
+	same->subject = g_strdup("Changed");
+	g_assert_true(pr_store_save_message(fx->store, same, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(same->id, ==, id);
+	g_assert_cmpuint(same->changed, ==, 3);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, 3);
+
+	/* unknown folder, unknown id */
+	same->id = 0;
+	same->folder_id = 999;
+	g_assert_false(pr_store_save_message(fx->store, same, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	same->id = 12345;
+	same->folder_id = inbox;
+	g_assert_false(pr_store_save_message(fx->store, same, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_assert_cmpstr(error->message, ==, "No message with id 12345");
+	g_clear_error(&error);
+	g_clear_pointer(&check, pr_store_message_free);
+	check = pr_store_get_message_by_uid(fx->store, inbox, 43, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, 3);
+}
+
+static void
+test_store_message_move(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(PrStoreMessage) message = NULL;
+	g_autoptr(GArray) removed = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	gint64 drafts = 0;
+	guint64 id = add_message(fx->store, inbox, 5, "");
+	guint64 before = pr_store_get_change_counter(fx->store);
+
+	{
+		g_autoptr(PrStoreFolder) folder =
+			pr_store_get_folder(fx->store, "local:Drafts", &error);
+		g_assert_no_error(error);
+		drafts = folder->id;
+	}
+
+	/* an update by id moves it (offline move) and keeps its id */
+	message = pr_store_get_message(fx->store, id, &error);
+	g_assert_no_error(error);
+	message->folder_id = drafts;
+	message->uid = 0;
+	g_free(message->pending);
+	message->pending = g_strdup("move");
+	g_assert_true(pr_store_save_message(fx->store, message, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(message->id, ==, id);
+	g_assert_cmpuint(message->changed, ==, before + 1);
+	g_clear_pointer(&message, pr_store_message_free);
+	message = pr_store_get_message(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpstr(message->folder, ==, "local:Drafts");
+	g_assert_cmpuint(message->uid, ==, 0);
+	g_assert_cmpstr(message->pending, ==, "move");
+
+	removed = pr_store_get_removed_since(fx->store, inbox, before, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed->len, ==, 1);
+	g_assert_cmpuint(g_array_index(removed, guint64, 0), ==, id);
+	g_clear_pointer(&removed, g_array_unref);
+
+	/* and back: no longer reported as gone from INBOX */
+	message->folder_id = inbox;
+	message->uid = 5;
+	g_assert_true(pr_store_save_message(fx->store, message, &error));
+	g_assert_no_error(error);
+	removed = pr_store_get_removed_since(fx->store, inbox, before, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed->len, ==, 0);
+	g_clear_pointer(&removed, g_array_unref);
+	removed = pr_store_get_removed_since(fx->store, drafts, before, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed->len, ==, 1);
+}
+
+static void
+test_store_ids_never_reused(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 first = add_message(fx->store, inbox, 1, "");
+	guint64 second;
+	guint64 third;
+
+	g_assert_true(pr_store_remove_message(fx->store, first, &error));
+	g_assert_no_error(error);
+	second = add_message(fx->store, inbox, 1, "");
+	g_assert_cmpuint(second, >, first);
+
+	/* not even the highest id after a reopen */
+	g_assert_true(pr_store_remove_message(fx->store, second, &error));
+	g_assert_no_error(error);
+	fixture_reopen(fx);
+	third = add_message(fx->store, inbox, 1, "");
+	g_assert_cmpuint(third, >, second);
+}
+
+static void
+test_store_flags(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(PrStoreMessage) message = NULL;
+	g_autoptr(PrStoreFolder) folder = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *flags = NULL;
+	const gchar *same[] = { "\\SEEN", "$Work", NULL };
+	const gchar *unseen[] = { "$Work", "\\Answered", NULL };
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 id = add_message(fx->store, inbox, 9, "$Work \\Seen");
+	guint64 counter = pr_store_get_change_counter(fx->store);
+	guint64 got = 1;
+
+	/* same flags, other spelling and order: no change, but the modseq is taken */
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 9, same, 500, &got, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(got, ==, id);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter);
+	message = pr_store_get_message(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(message->modseq, ==, 500);
+	g_assert_cmpuint(message->changed, ==, counter);
+	g_clear_pointer(&message, pr_store_message_free);
+
+	/* a real change */
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 9, unseen, 0, &got, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
+	message = pr_store_get_message(fx->store, id, &error);
+	g_assert_no_error(error);
+	flags = flags_string(message);
+	g_assert_cmpstr(flags, ==, "$Work \\Answered");
+	g_assert_cmpuint(message->modseq, ==, 500);
+	g_assert_cmpuint(message->changed, ==, counter + 1);
+	folder = pr_store_get_folder_by_id(fx->store, inbox, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(folder->unseen, ==, 1);
+
+	/* no such UID: not an error */
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 10, same, 0, &got, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(got, ==, 0);
+	g_assert_false(pr_store_set_flags_by_uid(fx->store, 999, 9, same, 0, &got, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+
+	/* by id */
+	g_assert_true(pr_store_set_flags(fx->store, id, same, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 2);
+	g_assert_true(pr_store_set_flags(fx->store, id, same, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 2);
+	g_assert_false(pr_store_set_flags(fx->store, id + 100, same, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+}
+
+static void
+test_store_uids(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GArray) uids = NULL;
+	g_autoptr(GHashTable) flags = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	gint64 other = add_folder(fx->store, "Other", "Other");
+
+	add_message(fx->store, inbox, 5, "\\Seen \\Flagged");
+	add_message(fx->store, inbox, 1, "");
+	add_message(fx->store, inbox, 3, "$Junk");
+	add_message(fx->store, inbox, 0, "\\Draft"); /* a local message: no UID */
+	add_message(fx->store, other, 2, "");
+
+	uids = pr_store_get_uids(fx->store, inbox, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(uids->len, ==, 3);
+	g_assert_cmpuint(g_array_index(uids, guint32, 0), ==, 1);
+	g_assert_cmpuint(g_array_index(uids, guint32, 1), ==, 3);
+	g_assert_cmpuint(g_array_index(uids, guint32, 2), ==, 5);
+
+	flags = pr_store_get_uid_flags(fx->store, inbox, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(g_hash_table_size(flags), ==, 3);
+	g_assert_cmpstr(g_hash_table_lookup(flags, GUINT_TO_POINTER(5)), ==, "\\Flagged \\Seen");
+	g_assert_cmpstr(g_hash_table_lookup(flags, GUINT_TO_POINTER(1)), ==, "");
+	g_assert_cmpstr(g_hash_table_lookup(flags, GUINT_TO_POINTER(3)), ==, "$Junk");
+
+	g_clear_pointer(&uids, g_array_unref);
+	uids = pr_store_get_uids(fx->store, 999, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_assert_null(uids);
+}
+
+static void
+test_store_remove(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GArray) removed = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_autoptr(GArray) uids = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStoreMessage) gone = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 m1 = add_message(fx->store, inbox, 1, "");
+	guint64 m3 = add_message(fx->store, inbox, 3, "");
+	guint64 m5 = add_message(fx->store, inbox, 5, "");
+	guint64 m7 = add_message(fx->store, inbox, 7, "");
+	g_autofree gchar *p3 = pr_store_get_body_path(fx->store, m3);
+	g_autofree gchar *p5 = pr_store_get_body_path(fx->store, m5);
+	const guint32 doomed[] = { 3, 99 };
+	guint64 counter;
+
+	write_body(fx->store, m3, "three", PR_STORE_DOWNLOAD_COMPLETE);
+	write_body(fx->store, m5, "five", PR_STORE_DOWNLOAD_PARTIAL);
+	counter = pr_store_get_change_counter(fx->store);
+
+	g_assert_true(pr_store_remove_uids(fx->store, inbox, doomed, 2, removed, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed->len, ==, 1);
+	g_assert_cmpuint(g_array_index(removed, guint64, 0), ==, m3);
+	g_assert_false(g_file_test(p3, G_FILE_TEST_EXISTS));
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
+	uids = pr_store_get_uids(fx->store, inbox, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(uids->len, ==, 3);
+	g_assert_cmpuint(g_array_index(uids, guint32, 1), ==, 5);
+	g_clear_pointer(&uids, g_array_unref);
+
+	/* nothing to remove: the counter stays */
+	g_assert_true(pr_store_remove_uids(fx->store, inbox, doomed, 2, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
+
+	g_assert_true(pr_store_remove_message(fx->store, m1, &error));
+	g_assert_no_error(error);
+	gone = pr_store_get_message(fx->store, m1, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_false(pr_store_remove_message(fx->store, m1, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 2);
+
+	/* UIDVALIDITY changed */
+	g_array_set_size(removed, 0);
+	g_assert_true(pr_store_retire_folder_messages(fx->store, inbox, removed, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed->len, ==, 2);
+	g_array_sort(removed, cmp_guint64);
+	g_assert_cmpuint(g_array_index(removed, guint64, 0), ==, m5);
+	g_assert_cmpuint(g_array_index(removed, guint64, 1), ==, m7);
+	g_assert_false(g_file_test(p5, G_FILE_TEST_EXISTS));
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 3);
+	uids = pr_store_get_uids(fx->store, inbox, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(uids->len, ==, 0);
+	g_assert_false(pr_store_retire_folder_messages(fx->store, 999, NULL, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+}
+
+static void
+assert_uids(GPtrArray *messages, const guint32 *expected, guint n)
+{
+	g_assert_cmpuint(messages->len, ==, n);
+	for (guint i = 0; i < n; i++) {
+		PrStoreMessage *message = g_ptr_array_index(messages, i);
+		g_assert_cmpuint(message->uid, ==, expected[i]);
+		g_assert_cmpstr(message->folder, ==, "INBOX");
+	}
+}
+
+static void
+test_store_list_messages(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GPtrArray) list = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	const gchar *seen[] = { "\\Seen", NULL };
+	const guint32 all[] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+	const guint32 page[] = { 3, 4, 5 };
+	const guint32 unseen[] = { 1, 3, 5, 7, 9 };
+	const guint32 unseen_page[] = { 7, 9 };
+	const guint32 changed[] = { 4, 9 };
+	PrStoreQuery query = { 0 };
+	guint64 counter;
+	guint64 local_ids[3];
+	gint64 drafts;
+
+	/* inserted out of order: listed by UID */
+	for (guint32 uid = 10; uid >= 1; uid--)
+		add_message(fx->store, inbox, uid, uid % 2 == 0 ? "\\Seen" : "");
+	counter = pr_store_get_change_counter(fx->store);
+
+	list = pr_store_list_messages(fx->store, inbox, NULL, &error);
+	g_assert_no_error(error);
+	assert_uids(list, all, G_N_ELEMENTS(all));
+	g_clear_pointer(&list, g_ptr_array_unref);
+
+	query.offset = 2;
+	query.limit = 3;
+	list = pr_store_list_messages(fx->store, inbox, &query, &error);
+	g_assert_no_error(error);
+	assert_uids(list, page, G_N_ELEMENTS(page));
+	g_clear_pointer(&list, g_ptr_array_unref);
+
+	query.offset = 0;
+	query.limit = 0;
+	query.unseen_only = TRUE;
+	list = pr_store_list_messages(fx->store, inbox, &query, &error);
+	g_assert_no_error(error);
+	assert_uids(list, unseen, G_N_ELEMENTS(unseen));
+	g_clear_pointer(&list, g_ptr_array_unref);
+
+	query.offset = 3;
+	query.limit = 5;
+	list = pr_store_list_messages(fx->store, inbox, &query, &error);
+	g_assert_no_error(error);
+	assert_uids(list, unseen_page, G_N_ELEMENTS(unseen_page));
+	g_clear_pointer(&list, g_ptr_array_unref);
+
+	/* changed since: only what changed after the client's counter */
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 9, seen, 0, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 4, NULL, 0, NULL, &error));
+	g_assert_no_error(error);
+	memset(&query, 0, sizeof(query));
+	query.changed_since = counter;
+	list = pr_store_list_messages(fx->store, inbox, &query, &error);
+	g_assert_no_error(error);
+	assert_uids(list, changed, G_N_ELEMENTS(changed));
+	g_clear_pointer(&list, g_ptr_array_unref);
+	query.changed_since = pr_store_get_change_counter(fx->store);
+	list = pr_store_list_messages(fx->store, inbox, &query, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(list->len, ==, 0);
+	g_clear_pointer(&list, g_ptr_array_unref);
+
+	/* a local folder: by id */
+	{
+		g_autoptr(PrStoreFolder) folder =
+			pr_store_get_folder(fx->store, "local:Drafts", &error);
+		g_assert_no_error(error);
+		drafts = folder->id;
+	}
+	for (guint i = 0; i < 3; i++)
+		local_ids[i] = add_message(fx->store, drafts, 0, "\\Draft");
+	list = pr_store_list_messages(fx->store, drafts, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(list->len, ==, 3);
+	for (guint i = 0; i < 3; i++) {
+		PrStoreMessage *message = g_ptr_array_index(list, i);
+		g_assert_cmpuint(message->id, ==, local_ids[i]);
+		g_assert_cmpuint(message->uid, ==, 0);
+	}
+	g_clear_pointer(&list, g_ptr_array_unref);
+
+	list = pr_store_list_messages(fx->store, 999, NULL, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_assert_null(list);
+}
+
+static void
+test_store_removed_since(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GArray) removed = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	gint64 other = add_folder(fx->store, "Other", "Other");
+	guint64 m1 = add_message(fx->store, inbox, 1, "");
+	guint64 m2 = add_message(fx->store, inbox, 2, "");
+	guint64 m3 = add_message(fx->store, other, 3, "");
+	const guint32 first[] = { 2 };
+	guint64 c0 = pr_store_get_change_counter(fx->store);
+	guint64 c1;
+
+	g_assert_true(pr_store_remove_uids(fx->store, inbox, first, 1, NULL, &error));
+	g_assert_no_error(error);
+	c1 = pr_store_get_change_counter(fx->store);
+	g_assert_true(pr_store_remove_message(fx->store, m1, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_remove_message(fx->store, m3, &error));
+	g_assert_no_error(error);
+
+	removed = pr_store_get_removed_since(fx->store, inbox, c0, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed->len, ==, 2);
+	g_assert_cmpuint(g_array_index(removed, guint64, 0), ==, m1);
+	g_assert_cmpuint(g_array_index(removed, guint64, 1), ==, m2);
+	g_clear_pointer(&removed, g_array_unref);
+
+	removed = pr_store_get_removed_since(fx->store, inbox, c1, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed->len, ==, 1);
+	g_assert_cmpuint(g_array_index(removed, guint64, 0), ==, m1);
+	g_clear_pointer(&removed, g_array_unref);
+
+	removed = pr_store_get_removed_since(
+		fx->store, inbox, pr_store_get_change_counter(fx->store), &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed->len, ==, 0);
+	g_clear_pointer(&removed, g_array_unref);
+
+	/* tombstones survive a reopen and go with their folder */
+	fixture_reopen(fx);
+	removed = pr_store_get_removed_since(fx->store, other, 0, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed->len, ==, 1);
+	g_assert_cmpuint(g_array_index(removed, guint64, 0), ==, m3);
+	g_clear_pointer(&removed, g_array_unref);
+	g_assert_true(pr_store_delete_folder(fx->store, other, &error));
+	g_assert_no_error(error);
+	removed = pr_store_get_removed_since(fx->store, other, 0, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_assert_null(removed);
+	g_clear_object(&fx->store);
+	g_assert_cmpint(db_query(fx->dir, "SELECT COUNT(*) FROM tombstones"), ==, 2);
+}
+
+static void
+test_store_counts(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GPtrArray) folders = NULL;
+	g_autoptr(PrStoreFolder) folder = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	gint64 other = add_folder(fx->store, "Other", "Other");
+
+	for (guint32 uid = 1; uid <= 7; uid++)
+		add_message(fx->store, inbox, uid, uid <= 3 ? "\\Seen" : "\\Flagged");
+	add_message(fx->store, other, 1, "\\Seen");
+	add_message(fx->store, other, 2, "\\Seen");
+
+	folder = pr_store_get_folder(fx->store, "INBOX", &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(folder->messages, ==, 7);
+	g_assert_cmpuint(folder->unseen, ==, 4);
+	folders = pr_store_list_folders(fx->store, &error);
+	g_assert_no_error(error);
+	for (guint i = 0; i < folders->len; i++) {
+		PrStoreFolder *f = g_ptr_array_index(folders, i);
+		if (f->id == other) {
+			g_assert_cmpuint(f->messages, ==, 2);
+			g_assert_cmpuint(f->unseen, ==, 0);
+		} else if (f->id == inbox) {
+			g_assert_cmpuint(f->messages, ==, 7);
+			g_assert_cmpuint(f->unseen, ==, 4);
+		} else {
+			g_assert_cmpuint(f->messages, ==, 0);
+		}
+	}
+}
+
+static void
+test_store_body(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GOutputStream) stream = NULL;
+	g_autoptr(PrStoreMessage) message = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *path = NULL;
+	g_autofree gchar *bucket = NULL;
+	g_autofree gchar *tmp = NULL;
+	g_autofree gchar *content = NULL;
+	g_autofree gchar *expected_path = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	static const gchar data[] = "From: a@example.org\r\nSubject: hi\r\n\r\nbody\r\n\0after\xff";
+	const gsize len = sizeof(data) - 1;
+	gsize content_len = 0;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 id = add_message(fx->store, inbox, 1, "");
+	guint64 counter = pr_store_get_change_counter(fx->store);
+	gint fd;
+
+	path = pr_store_get_body_path(fx->store, id);
+	expected_path = g_strdup_printf(
+		"%s/messages/%02x/%" G_GUINT64_FORMAT ".eml", fx->dir, (guint)(id % 256), id);
+	g_assert_cmpstr(path, ==, expected_path);
+	bucket = bucket_path(fx, id);
+
+	stream = pr_store_body_begin(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_output_stream_write_all(stream, data, 20, NULL, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_output_stream_write_all(stream, data + 20, len - 20, NULL, NULL, &error));
+	g_assert_no_error(error);
+
+	/* before the commit: only a private temporary file, never the final name */
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_cmpuint(count_entries(bucket), ==, 1);
+	{
+		g_autoptr(GDir) dir = g_dir_open(bucket, 0, NULL);
+		g_autofree gchar *prefix = g_strdup_printf(".%" G_GUINT64_FORMAT ".eml.tmp-", id);
+		const gchar *name = g_dir_read_name(dir);
+		g_assert_true(g_str_has_prefix(name, prefix));
+		tmp = g_build_filename(bucket, name, NULL);
+	}
+	g_assert_cmpuint(file_mode(tmp), ==, 0600);
+	g_assert_cmpuint(file_mode(bucket), ==, 0700);
+	message = pr_store_get_message(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(message->download, ==, PR_STORE_DOWNLOAD_HEADERS);
+	g_clear_pointer(&message, pr_store_message_free);
+	fd = pr_store_open_body(fx->store, id, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_DOWNLOADED);
+	g_assert_cmpint(fd, ==, -1);
+	g_clear_error(&error);
+
+	g_assert_true(
+		pr_store_body_commit(fx->store, id, stream, PR_STORE_DOWNLOAD_COMPLETE, &error));
+	g_assert_no_error(error);
+	g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_get_contents(path, &content, &content_len, &error));
+	g_assert_no_error(error);
+	g_assert_cmpmem(content, content_len, data, len);
+	g_assert_cmpuint(file_mode(path), ==, 0600);
+	message = pr_store_get_message(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(message->download, ==, PR_STORE_DOWNLOAD_COMPLETE);
+	g_assert_cmpuint(message->changed, ==, counter + 1);
+
+	/* a read-only descriptor of exactly those bytes */
+	fd = pr_store_open_body(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(fcntl(fd, F_GETFL) & O_ACCMODE, ==, O_RDONLY);
+	g_assert_cmpint(fcntl(fd, F_GETFD) & FD_CLOEXEC, ==, FD_CLOEXEC);
+	g_assert_cmpint(write(fd, "x", 1), ==, -1);
+	g_assert_cmpint(errno, ==, EBADF);
+	{
+		struct stat st;
+		g_assert_cmpint(fstat(fd, &st), ==, 0);
+		g_assert_cmpint(st.st_size, ==, len);
+	}
+	bytes = read_fd(fd);
+	close(fd);
+	g_assert_cmpmem(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), data, len);
+
+	/* a stream is committed once */
+	g_assert_false(
+		pr_store_body_commit(fx->store, id, stream, PR_STORE_DOWNLOAD_COMPLETE, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT);
+}
+
+static void
+test_store_body_abort(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GOutputStream) stream = NULL;
+	g_autoptr(GOutputStream) leaked = NULL;
+	g_autoptr(PrStoreMessage) message = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *bucket = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 id = add_message(fx->store, inbox, 1, "");
+	guint64 counter = pr_store_get_change_counter(fx->store);
+	gint fd;
+
+	bucket = bucket_path(fx, id);
+	stream = pr_store_body_begin(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_true(g_output_stream_write_all(stream, "partial", 7, NULL, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_entries(bucket), ==, 1);
+	pr_store_body_abort(fx->store, id, stream);
+	g_assert_cmpuint(count_entries(bucket), ==, 0);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter);
+	message = pr_store_get_message(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(message->download, ==, PR_STORE_DOWNLOAD_HEADERS);
+	fd = pr_store_open_body(fx->store, id, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_DOWNLOADED);
+	g_assert_cmpint(fd, ==, -1);
+	g_clear_error(&error);
+
+	/* a stream dropped without commit or abort leaves nothing either */
+	leaked = pr_store_body_begin(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(count_entries(bucket), ==, 1);
+	g_clear_object(&leaked);
+	g_assert_cmpuint(count_entries(bucket), ==, 0);
+
+	/* the message goes away while its body downloads */
+	g_clear_object(&stream);
+	stream = pr_store_body_begin(fx->store, id, &error);
+	g_assert_no_error(error);
+	g_assert_true(pr_store_remove_message(fx->store, id, &error));
+	g_assert_no_error(error);
+	g_assert_false(
+		pr_store_body_commit(fx->store, id, stream, PR_STORE_DOWNLOAD_COMPLETE, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+	g_assert_cmpuint(count_entries(bucket), ==, 0);
+
+	g_clear_object(&stream);
+	stream = pr_store_body_begin(fx->store, id, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_assert_null(stream);
+}
+
+static void
+test_store_body_not_downloaded(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *path = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 headers = add_message(fx->store, inbox, 1, "");
+	guint64 lost = add_message(fx->store, inbox, 2, "");
+	gint fd;
+
+	fd = pr_store_open_body(fx->store, headers, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_DOWNLOADED);
+	g_assert_cmpint(fd, ==, -1);
+	g_clear_error(&error);
+
+	/* marked complete, but the file is gone */
+	write_body(fx->store, lost, "body", PR_STORE_DOWNLOAD_COMPLETE);
+	path = pr_store_get_body_path(fx->store, lost);
+	g_assert_cmpint(g_unlink(path), ==, 0);
+	fd = pr_store_open_body(fx->store, lost, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_DOWNLOADED);
+	g_assert_cmpint(fd, ==, -1);
+	g_clear_error(&error);
+
+	fd = pr_store_open_body(fx->store, 4242, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_assert_cmpint(fd, ==, -1);
+}
+
+static void
+test_store_missing_bodies(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GArray) missing = NULL;
+	g_autoptr(GError) error = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 m1 = add_message(fx->store, inbox, 1, "");
+	guint64 m2 = add_message(fx->store, inbox, 2, "");
+	guint64 m3 = add_message(fx->store, inbox, 3, "");
+	guint64 m4 = add_message(fx->store, inbox, 4, "");
+
+	write_body(fx->store, m2, "two", PR_STORE_DOWNLOAD_COMPLETE);
+	write_body(fx->store, m3, "three", PR_STORE_DOWNLOAD_PARTIAL);
+	missing = pr_store_get_missing_bodies(fx->store, inbox, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(missing->len, ==, 3);
+	g_assert_cmpuint(g_array_index(missing, guint64, 0), ==, m4);
+	g_assert_cmpuint(g_array_index(missing, guint64, 1), ==, m3);
+	g_assert_cmpuint(g_array_index(missing, guint64, 2), ==, m1);
+}
+
+static void
+test_store_sweep(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *kept = NULL;
+	g_autofree gchar *orphan = NULL;
+	g_autofree gchar *tmp = NULL;
+	g_autofree gchar *foreign = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 id = add_message(fx->store, inbox, 1, "");
+	guint64 orphan_id = id + 256 * 1000;
+
+	write_body(fx->store, id, "keep me", PR_STORE_DOWNLOAD_COMPLETE);
+	kept = pr_store_get_body_path(fx->store, id);
+	orphan = pr_store_get_body_path(fx->store, orphan_id);
+	tmp = g_strdup_printf("%s/messages/%02x/.%" G_GUINT64_FORMAT ".eml.tmp-Ab12Cd",
+			      fx->dir,
+			      (guint)(id % 256),
+			      id);
+	foreign = g_strdup_printf("%s/messages/%02x/notes.txt", fx->dir, (guint)(id % 256));
+	g_clear_object(&fx->store);
+
+	/* a crash: a download cut short and a removal committed but not carried out */
+	g_assert_true(g_file_set_contents(orphan, "orphan", -1, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_file_set_contents(tmp, "half a mess", -1, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_file_set_contents(foreign, "not ours", -1, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(db_query(fx->dir, "SELECT value FROM meta WHERE key = 'open'"), ==, 0);
+	db_query(fx->dir, "UPDATE meta SET value = 1 WHERE key = 'open'");
+
+	fixture_reopen(fx);
+	g_assert_false(g_file_test(tmp, G_FILE_TEST_EXISTS));
+	g_assert_false(g_file_test(orphan, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(kept, G_FILE_TEST_IS_REGULAR));
+	g_assert_true(g_file_test(foreign, G_FILE_TEST_IS_REGULAR));
+	g_clear_object(&fx->store);
+	g_assert_cmpint(db_query(fx->dir, "SELECT value FROM meta WHERE key = 'open'"), ==, 0);
+}
+
+static void
+test_store_transactions(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStoreMessage) message = NULL;
+	g_autofree gchar *path = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 body_id = add_message(fx->store, inbox, 100, "");
+	guint64 counter;
+	guint64 kept;
+	guint64 dropped;
+
+	write_body(fx->store, body_id, "body", PR_STORE_DOWNLOAD_COMPLETE);
+	path = pr_store_get_body_path(fx->store, body_id);
+	counter = pr_store_get_change_counter(fx->store);
+
+	/* an inner rollback drops only its own level */
+	g_assert_true(pr_store_begin(fx->store, &error));
+	g_assert_no_error(error);
+	kept = add_message(fx->store, inbox, 1, "");
+	g_assert_true(pr_store_begin(fx->store, &error));
+	g_assert_no_error(error);
+	dropped = add_message(fx->store, inbox, 2, "");
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 2);
+	pr_store_rollback(fx->store);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
+	g_assert_true(pr_store_commit(fx->store, &error));
+	g_assert_no_error(error);
+	message = pr_store_get_message(fx->store, kept, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&message, pr_store_message_free);
+	message = pr_store_get_message(fx->store, dropped, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_clear_error(&error);
+
+	/* a rolled back removal keeps the body file; a committed one removes it after */
+	counter = pr_store_get_change_counter(fx->store);
+	g_assert_true(pr_store_begin(fx->store, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_remove_message(fx->store, body_id, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+	pr_store_rollback(fx->store);
+	g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter);
+	message = pr_store_get_message(fx->store, body_id, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&message, pr_store_message_free);
+
+	g_assert_true(pr_store_begin(fx->store, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_remove_message(fx->store, body_id, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+	g_assert_true(pr_store_commit(fx->store, &error));
+	g_assert_no_error(error);
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+
+	/* an outer rollback restores the persisted counter too */
+	counter = pr_store_get_change_counter(fx->store);
+	g_assert_true(pr_store_begin(fx->store, &error));
+	g_assert_no_error(error);
+	add_message(fx->store, inbox, 3, "");
+	pr_store_rollback(fx->store);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter);
+	fixture_reopen(fx);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter);
+}
+
+static void
+test_store_bulk(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GTimer) timer = NULL;
+	g_autoptr(PrStoreFolder) folder = NULL;
+	g_autoptr(GArray) uids = NULL;
+	g_autoptr(GPtrArray) page = NULL;
+	const gchar *to[] = { "Bob <bob@example.org>", "carol@example.org", NULL };
+	const guint n = 50000;
+	PrStoreQuery query = { .offset = 49990, .limit = 100 };
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	gdouble insert_time;
+
+	timer = g_timer_new();
+	g_assert_true(pr_store_begin(fx->store, &error));
+	g_assert_no_error(error);
+	for (guint32 uid = 1; uid <= n; uid++) {
+		g_autoptr(PrStoreMessage) message =
+			make_message(inbox, uid, uid % 2 == 0 ? "\\Seen $Work" : "\\Answered");
+		message->to = g_strdupv((gchar **)to);
+		message->message_id = g_strdup_printf("<%u@example.org>", uid);
+		message->bodystructure = g_strdup("(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"UTF-8\") "
+						  "NIL NIL \"7BIT\" 1234 40 NIL NIL NIL)");
+		g_assert_true(pr_store_save_message(fx->store, message, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_true(pr_store_commit(fx->store, &error));
+	g_assert_no_error(error);
+	insert_time = g_timer_elapsed(timer, NULL);
+	g_test_message("inserted %u messages in one transaction in %.3f s (%.1f us each)",
+		       n,
+		       insert_time,
+		       insert_time * 1e6 / n);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, n);
+
+	g_timer_start(timer);
+	folder = pr_store_get_folder_by_id(fx->store, inbox, &error);
+	g_assert_no_error(error);
+	g_test_message("counted in %.3f ms", g_timer_elapsed(timer, NULL) * 1e3);
+	g_assert_cmpuint(folder->messages, ==, n);
+	g_assert_cmpuint(folder->unseen, ==, n / 2);
+
+	g_timer_start(timer);
+	uids = pr_store_get_uids(fx->store, inbox, &error);
+	g_assert_no_error(error);
+	g_test_message("listed UIDs in %.3f ms", g_timer_elapsed(timer, NULL) * 1e3);
+	g_assert_cmpuint(uids->len, ==, n);
+	g_assert_cmpuint(g_array_index(uids, guint32, n - 1), ==, n);
+
+	page = pr_store_list_messages(fx->store, inbox, &query, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(page->len, ==, 10);
+	g_assert_cmpuint(((PrStoreMessage *)g_ptr_array_index(page, 9))->uid, ==, n);
+}
+
+static void
+test_store_destroy(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOutputStream) stream = NULL;
+	g_autoptr(GPtrArray) folders = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 id = add_message(fx->store, inbox, 1, "");
+
+	write_body(fx->store, id, "body", PR_STORE_DOWNLOAD_COMPLETE);
+	stream = pr_store_body_begin(fx->store, id, &error); /* a download in flight */
+	g_assert_no_error(error);
+	g_assert_true(pr_store_destroy(fx->store, &error));
+	g_assert_no_error(error);
+	g_assert_false(g_file_test(fx->dir, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(fx->tmp, G_FILE_TEST_IS_DIR));
+
+	/* unusable after */
+	folders = pr_store_list_folders(fx->store, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_STORE_FAILED);
+	g_assert_null(folders);
+}
+
+static void
+test_store_destroy_symlink(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *outside = g_build_filename(fx->tmp, "precious", NULL);
+	g_autofree gchar *outside_file = g_build_filename(outside, "1.eml", NULL);
+	g_autofree gchar *link = g_build_filename(fx->dir, "messages", "01", NULL);
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+
+	add_message(fx->store, inbox, 1, "");
+	/* a bucket that is a symlink to somewhere else: never followed */
+	g_assert_cmpint(g_mkdir(outside, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(outside_file, "precious", -1, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(symlink(outside, link), ==, 0);
+	g_assert_false(pr_store_destroy(fx->store, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_STORE_FAILED);
+	g_assert_true(g_file_test(outside_file, G_FILE_TEST_IS_REGULAR));
+	/* what was ours is gone all the same */
+	{
+		g_autofree gchar *db = g_build_filename(fx->dir, "store.db", NULL);
+		g_autofree gchar *messages = g_build_filename(fx->dir, "messages", NULL);
+		g_assert_false(g_file_test(db, G_FILE_TEST_EXISTS));
+		g_assert_cmpuint(count_entries(messages), ==, 1);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+	ADD("/store/create", test_store_create);
+	ADD("/store/reopen", test_store_reopen);
+	ADD("/store/schema-newer", test_store_schema_newer);
+	ADD("/store/folders", test_store_folders);
+	ADD("/store/rename", test_store_rename);
+	ADD("/store/delete-folder", test_store_delete_folder);
+	ADD("/store/message/save", test_store_message_save);
+	ADD("/store/message/move", test_store_message_move);
+	ADD("/store/message/ids-never-reused", test_store_ids_never_reused);
+	ADD("/store/message/flags", test_store_flags);
+	ADD("/store/message/uids", test_store_uids);
+	ADD("/store/message/remove", test_store_remove);
+	ADD("/store/message/list", test_store_list_messages);
+	ADD("/store/message/removed-since", test_store_removed_since);
+	ADD("/store/message/counts", test_store_counts);
+	ADD("/store/body/commit", test_store_body);
+	ADD("/store/body/abort", test_store_body_abort);
+	ADD("/store/body/not-downloaded", test_store_body_not_downloaded);
+	ADD("/store/body/missing", test_store_missing_bodies);
+	ADD("/store/crash/sweep", test_store_sweep);
+	ADD("/store/transactions", test_store_transactions);
+	ADD("/store/bulk-50000", test_store_bulk);
+	ADD("/store/destroy", test_store_destroy);
+	ADD("/store/destroy-symlink", test_store_destroy_symlink);
+#undef ADD
+	return g_test_run();
+}
