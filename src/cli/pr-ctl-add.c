@@ -138,7 +138,7 @@ pr_ctl_add_store_password(PrCtlClient *client,
 	service = pr_ctl_client_get_service_by_path(client, path, error);
 	if (service == NULL)
 		return FALSE;
-	return pr_ctl_service_set_password(service, "imap", password, error);
+	return pr_dbus_imap4_service_call_set_password_sync(service, "imap", password, NULL, error);
 }
 
 gint
@@ -264,8 +264,10 @@ pr_ctl_add(gint argc, gchar **argv)
 		return pr_ctl_fail(&opts, error);
 	/* ask before creating anything: Ctrl-C at the prompt leaves nothing behind */
 	password = pr_ctl_add_read_password(&args, &error);
-	if (password == NULL && error != NULL)
-		return pr_ctl_fail(&opts, error);
+	if (password == NULL && error != NULL) {
+		pr_ctl_print_error(error);
+		return PR_CTL_EXIT_USAGE;
+	}
 	if (!pr_dbus_manager_call_add_service_sync(
 		    manager, pr_ctl_add_settings(&args), &path, NULL, &error))
 		return pr_ctl_fail(&opts, error);

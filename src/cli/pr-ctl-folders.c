@@ -40,6 +40,26 @@ pr_ctl_folders_count(GVariant *info, const gchar *key)
 }
 
 static void
+pr_ctl_folders_add_row(PrCtlTable *table, const gchar *name, GVariant *info)
+{
+	g_autofree gchar *messages = pr_ctl_folders_count(info, "messages");
+	g_autofree gchar *unseen = pr_ctl_folders_count(info, "unseen");
+	const gchar *special_use = "";
+	gboolean subscribed = FALSE;
+	const gchar *row[6];
+
+	g_variant_lookup(info, "special-use", "&s", &special_use);
+	g_variant_lookup(info, "subscribed", "b", &subscribed);
+	row[0] = name;
+	row[1] = messages;
+	row[2] = unseen;
+	row[3] = subscribed ? _("yes") : _("no");
+	row[4] = special_use;
+	row[5] = NULL;
+	pr_ctl_table_add_row(table, row);
+}
+
+static void
 pr_ctl_folders_print(GVariant *folders)
 {
 	const gchar *headers[] = { _("FOLDER"),	    _("MESSAGES"),    _("UNSEEN"),
@@ -53,22 +73,8 @@ pr_ctl_folders_print(GVariant *folders)
 	pr_ctl_table_set_align_right(table, 2);
 	g_variant_iter_init(&iter, folders);
 	while (g_variant_iter_next(&iter, "(&s@a{sv})", &name, &info)) {
-		g_autoptr(GVariant) owned = info;
-		g_autofree gchar *messages = pr_ctl_folders_count(info, "messages");
-		g_autofree gchar *unseen = pr_ctl_folders_count(info, "unseen");
-		const gchar *special_use = "";
-		gboolean subscribed = FALSE;
-		const gchar *row[6];
-
-		g_variant_lookup(info, "special-use", "&s", &special_use);
-		g_variant_lookup(info, "subscribed", "b", &subscribed);
-		row[0] = name;
-		row[1] = messages;
-		row[2] = unseen;
-		row[3] = subscribed ? _("yes") : _("no");
-		row[4] = special_use;
-		row[5] = NULL;
-		pr_ctl_table_add_row(table, row);
+		pr_ctl_folders_add_row(table, name, info);
+		g_variant_unref(info);
 	}
 	if (pr_ctl_table_get_n_rows(table) == 0) {
 		g_print("%s\n", _("No folders yet; run “postroomctl sync”."));

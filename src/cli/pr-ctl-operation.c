@@ -160,7 +160,8 @@ pr_ctl_progress_format_bar(GVariant *progress, guint width)
 	}
 
 	/* never write into the last column: terminals wrap there */
-	avail = (glong)width - 1 - g_utf8_strlen(left->str, -1) - g_utf8_strlen(right->str, -1) - 6;
+	avail = (glong)width - 1 - pr_ctl_display_width(left->str) -
+		pr_ctl_display_width(right->str) - 6;
 	bar = (guint)CLAMP(avail, PR_CTL_BAR_MIN, PR_CTL_BAR_MAX);
 	g_string_append_printf(line, "%s  ", left->str);
 	pr_ctl_progress_append_bar(line, fraction, bar);
@@ -213,6 +214,10 @@ pr_ctl_wait_show(PrCtlWait *self)
 		self->drawn = TRUE;
 		return;
 	}
+	/* for logs: no line before there is something to say */
+	if (self->opts->no_plain_progress ||
+	    g_strcmp0(pr_ctl_lookup_string(progress, "Stage"), "") == 0)
+		return;
 	now = g_get_monotonic_time();
 	if (self->last_plain != 0 && now - self->last_plain < PR_CTL_PLAIN_INTERVAL)
 		return;

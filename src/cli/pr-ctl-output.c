@@ -294,21 +294,6 @@ pr_ctl_dashed_name(const gchar *camel)
 	return g_string_free(out, FALSE);
 }
 
-void
-pr_ctl_dict_insert_dashed(GVariantDict *dict, GVariant *props)
-{
-	GVariantIter iter;
-	const gchar *key;
-	GVariant *value;
-
-	g_variant_iter_init(&iter, props);
-	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		g_autofree gchar *dashed = pr_ctl_dashed_name(key);
-		g_variant_dict_insert_value(dict, dashed, value);
-		g_variant_unref(value);
-	}
-}
-
 gchar *
 pr_ctl_sanitize(const gchar *text)
 {
@@ -327,16 +312,41 @@ pr_ctl_sanitize(const gchar *text)
 	return g_string_free(out, FALSE);
 }
 
+static guint
+pr_ctl_unichar_width(gunichar c)
+{
+	if (g_unichar_iszerowidth(c))
+		return 0;
+	return g_unichar_iswide(c) ? 2 : 1;
+}
+
+guint
+pr_ctl_display_width(const gchar *text)
+{
+	guint width = 0;
+
+	for (const gchar *p = text; *p != '\0'; p = g_utf8_next_char(p))
+		width += pr_ctl_unichar_width(g_utf8_get_char(p));
+	return width;
+}
+
 gchar *
 pr_ctl_ellipsize(const gchar *text, guint max)
 {
 	g_autofree gchar *clean = pr_ctl_sanitize(text);
-	const gchar *end;
+	const gchar *p = clean;
+	guint width = 0;
 
-	if (max == 0 || (guint)g_utf8_strlen(clean, -1) <= max)
+	if (max == 0 || pr_ctl_display_width(clean) <= max)
 		return g_steal_pointer(&clean);
-	end = g_utf8_offset_to_pointer(clean, max - 1);
-	return g_strdup_printf("%.*s…", (gint)(end - clean), clean);
+	/* keep what fits in max - 1 columns, then the ellipsis */
+	for (; *p != '\0'; p = g_utf8_next_char(p)) {
+		guint w = pr_ctl_unichar_width(g_utf8_get_char(p));
+		if (width + w > max - 1)
+			break;
+		width += w;
+	}
+	return g_strdup_printf("%.*s…", (gint)(p - clean), clean);
 }
 
 gchar *
@@ -467,7 +477,7 @@ pr_ctl_table_print(PrCtlTable *self)
 {
 	g_autofree guint *widths = g_new0(guint, self->n_columns);
 
-	/* cut first, so the widths are those of what is printed */
+	/* cut first, so the widths are those of what is printed; widths in terminal columns */
 	for (guint r = 1; r < self->rows->len; r++) {
 		gchar **row = g_ptr_array_index(self->rows, r);
 		for (guint c = 0; c < self->n_columns; c++) {
@@ -479,13 +489,13 @@ pr_ctl_table_print(PrCtlTable *self)
 	for (guint r = 0; r < self->rows->len; r++) {
 		gchar **row = g_ptr_array_index(self->rows, r);
 		for (guint c = 0; c < self->n_columns; c++)
-			widths[c] = MAX(widths[c], (guint)g_utf8_strlen(row[c], -1));
+			widths[c] = MAX(widths[c], pr_ctl_display_width(row[c]));
 	}
 	for (guint r = 0; r < self->rows->len; r++) {
 		gchar **row = g_ptr_array_index(self->rows, r);
 		g_autoptr(GString) line = g_string_new(NULL);
 		for (guint c = 0; c < self->n_columns; c++) {
-			guint pad = widths[c] - (guint)g_utf8_strlen(row[c], -1);
+			guint pad = widths[c] - pr_ctl_display_width(row[c]);
 			gboolean last = c + 1 == self->n_columns;
 			if (c > 0)
 				g_string_append(line, "  ");

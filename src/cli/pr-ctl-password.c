@@ -8,16 +8,6 @@
 
 #include "pr-ctl.h"
 
-gboolean
-pr_ctl_service_set_password(PrDBusImap4Service *service,
-			    const gchar *protocol,
-			    const gchar *password,
-			    GError **error)
-{
-	return pr_dbus_imap4_service_call_set_password_sync(
-		service, protocol, password, NULL, error);
-}
-
 static gchar *
 pr_ctl_password_read(PrDBusImap4Service *service,
 		     const gchar *protocol,
@@ -56,22 +46,32 @@ pr_ctl_password_print(const PrCtlOptions *opts,
 	pr_ctl_json_output(g_variant_dict_end(&dict));
 }
 
-static gboolean
-pr_ctl_password_apply(PrDBusImap4Service *service,
+static gint
+pr_ctl_password_apply(const PrCtlOptions *opts,
+		      PrDBusImap4Service *service,
 		      const gchar *protocol,
 		      gboolean clear,
-		      gboolean from_stdin,
-		      GError **error)
+		      gboolean from_stdin)
 {
 	g_autoptr(PrCtlSecret) password = NULL;
+	g_autoptr(GError) error = NULL;
 
-	if (clear)
-		return pr_dbus_imap4_service_call_clear_password_sync(
-			service, protocol, NULL, error);
-	password = pr_ctl_password_read(service, protocol, from_stdin, error);
-	if (password == NULL)
-		return FALSE;
-	return pr_ctl_service_set_password(service, protocol, password, error);
+	if (clear) {
+		if (!pr_dbus_imap4_service_call_clear_password_sync(
+			    service, protocol, NULL, &error))
+			return pr_ctl_fail(opts, error);
+		return PR_CTL_EXIT_OK;
+	}
+	/* no password to read is a problem of the command line, as for probe */
+	password = pr_ctl_password_read(service, protocol, from_stdin, &error);
+	if (password == NULL) {
+		pr_ctl_print_error(error);
+		return PR_CTL_EXIT_USAGE;
+	}
+	if (!pr_dbus_imap4_service_call_set_password_sync(
+		    service, protocol, password, NULL, &error))
+		return pr_ctl_fail(opts, error);
+	return PR_CTL_EXIT_OK;
 }
 
 gint
@@ -84,6 +84,7 @@ pr_ctl_password(gint argc, gchar **argv)
 	g_autofree gchar *protocol = NULL;
 	gboolean from_stdin = FALSE;
 	gboolean clear = FALSE;
+	gint rc;
 	const GOptionEntry entries[] = {
 		{ "password-stdin",
 		  0,
@@ -131,8 +132,9 @@ pr_ctl_password(gint argc, gchar **argv)
 	service = pr_ctl_open_service(&opts, &client, &error);
 	if (service == NULL)
 		return pr_ctl_fail(&opts, error);
-	if (!pr_ctl_password_apply(service, protocol, clear, from_stdin, &error))
-		return pr_ctl_fail(&opts, error);
+	rc = pr_ctl_password_apply(&opts, service, protocol, clear, from_stdin);
+	if (rc != PR_CTL_EXIT_OK)
+		return rc;
 	pr_ctl_password_print(&opts, service, protocol, clear);
 	return PR_CTL_EXIT_OK;
 }

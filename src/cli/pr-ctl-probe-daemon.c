@@ -329,6 +329,8 @@ pr_ctl_probe_command(gint argc, gchar **argv)
 		    &argc,
 		    &argv))
 		return PR_CTL_EXIT_USAGE;
+	/* like the in-process probe: a report, no progress lines */
+	opts.no_plain_progress = TRUE;
 	rc = pr_ctl_probe_check(&opts, argc, argv, &args);
 	if (rc != PR_CTL_EXIT_OK)
 		return rc;

@@ -13,50 +13,29 @@
 
 #include "pr-ctl.h"
 
-/* GetMessage passes a descriptor, which the generated proxy call cannot receive. */
 static GVariant *
 pr_ctl_show_get_message(PrDBusImap4Service *service, guint64 id, gint *fd, GError **error)
 {
 	g_autoptr(GUnixFDList) fd_list = NULL;
-	g_autoptr(GVariant) reply = NULL;
-	GVariant *info = NULL;
-	gint32 handle = -1;
+	g_autoptr(GVariant) handle = NULL;
+	g_autoptr(GVariant) info = NULL;
+	gint32 index;
 
-	reply = g_dbus_proxy_call_with_unix_fd_list_sync(
-		G_DBUS_PROXY(service),
-		"GetMessage",
-		g_variant_new("(t@a{sv})", id, pr_ctl_no_options()),
-		G_DBUS_CALL_FLAGS_NO_AUTO_START,
-		-1,
-		NULL,
-		&fd_list,
-		NULL,
-		error);
-	if (reply == NULL)
+	if (!pr_dbus_imap4_service_call_get_message_sync(
+		    service, id, pr_ctl_no_options(), NULL, &info, &handle, &fd_list, NULL, error))
 		return NULL;
-	if (!g_variant_is_of_type(reply, G_VARIANT_TYPE("(a{sv}h)"))) {
-		g_set_error(error,
-			    G_DBUS_ERROR,
-			    G_DBUS_ERROR_INVALID_SIGNATURE,
-			    _("GetMessage replied with the type “%s”"),
-			    g_variant_get_type_string(reply));
-		return NULL;
-	}
-	g_variant_get(reply, "(@a{sv}h)", &info, &handle);
-	if (fd_list == NULL || handle < 0 || handle >= g_unix_fd_list_get_length(fd_list)) {
-		g_variant_unref(info);
+	index = g_variant_get_handle(handle);
+	if (fd_list == NULL || index < 0 || index >= g_unix_fd_list_get_length(fd_list)) {
 		g_set_error_literal(error,
 				    G_DBUS_ERROR,
 				    G_DBUS_ERROR_INVALID_ARGS,
 				    _("GetMessage replied without a file descriptor"));
 		return NULL;
 	}
-	*fd = g_unix_fd_list_get(fd_list, handle, error);
-	if (*fd < 0) {
-		g_variant_unref(info);
+	*fd = g_unix_fd_list_get(fd_list, index, error);
+	if (*fd < 0)
 		return NULL;
-	}
-	return info;
+	return g_steal_pointer(&info);
 }
 
 static gboolean
@@ -123,7 +102,9 @@ pr_ctl_show(gint argc, gchar **argv)
 		pr_ctl_json_output(info);
 		return PR_CTL_EXIT_OK;
 	}
-	if (!pr_ctl_show_copy(fd, &error))
+	/* a reader that stopped early (| head) got what it wanted */
+	if (!pr_ctl_show_copy(fd, &error) &&
+	    !g_error_matches(error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE))
 		return pr_ctl_fail(&opts, error);
 	return PR_CTL_EXIT_OK;
 }

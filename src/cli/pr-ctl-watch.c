@@ -21,6 +21,31 @@ typedef struct {
 	gboolean bus_closed;
 } PrCtlWatch;
 
+static void
+pr_ctl_watch_emit_json(const gchar *event, GDateTime *now, const gchar *id, GVariant *extra)
+{
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	GVariantIter iter;
+	const gchar *key;
+	GVariant *value;
+
+	/* time, event and service first: the lines are also read by people */
+	g_variant_builder_add(
+		&builder, "{sv}", "time", g_variant_new_int64(g_date_time_to_unix(now)));
+	g_variant_builder_add(&builder, "{sv}", "event", g_variant_new_string(event));
+	if (id != NULL)
+		g_variant_builder_add(&builder, "{sv}", "service", g_variant_new_string(id));
+	if (extra != NULL) {
+		g_variant_iter_init(&iter, extra);
+		while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+			g_autofree gchar *dashed = pr_ctl_dashed_name(key);
+			g_variant_builder_add(&builder, "{sv}", dashed, value);
+			g_variant_unref(value);
+		}
+	}
+	pr_ctl_json_output(g_variant_builder_end(&builder));
+}
+
 /* One event: a JSON line, or "12:34:56  SERVICE  text" for people. */
 static void
 pr_ctl_watch_emit(PrCtlWatch *self,
@@ -30,25 +55,18 @@ pr_ctl_watch_emit(PrCtlWatch *self,
 		  const gchar *text)
 {
 	g_autoptr(GVariant) owned = extra != NULL ? g_variant_ref_sink(extra) : NULL;
-	const gchar *id = service_path != NULL ? pr_ctl_service_id_from_path(service_path) : "-";
+	const gchar *id = service_path != NULL ? pr_ctl_service_id_from_path(service_path) : NULL;
 	g_autoptr(GDateTime) now = g_date_time_new_now_local();
 	g_autofree gchar *clean = NULL;
 	g_autofree gchar *time = NULL;
-	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(NULL);
 
 	if (self->opts->json) {
-		g_variant_dict_insert(&dict, "time", "x", g_date_time_to_unix(now));
-		g_variant_dict_insert(&dict, "event", "s", event);
-		if (service_path != NULL)
-			g_variant_dict_insert(&dict, "service", "s", id);
-		if (owned != NULL)
-			pr_ctl_dict_insert_dashed(&dict, owned);
-		pr_ctl_json_output(g_variant_dict_end(&dict));
+		pr_ctl_watch_emit_json(event, now, id, owned);
 		return;
 	}
 	clean = pr_ctl_sanitize(text);
 	time = g_date_time_format(now, "%H:%M:%S");
-	g_print("%s  %s  %s\n", time, id, clean);
+	g_print("%s  %s  %s\n", time, id != NULL ? id : "-", clean);
 }
 
 static gboolean
@@ -158,12 +176,10 @@ static GVariant *
 pr_ctl_watch_operation_extra(PrDBusImap4Operation *operation, GVariant *more)
 {
 	g_autoptr(GVariant) owned = more != NULL ? g_variant_ref_sink(more) : NULL;
-	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(NULL);
 	const gchar *kind = pr_dbus_imap4_operation_get_kind(operation);
+	GVariantDict dict;
 
-	if (owned != NULL)
-		pr_ctl_dict_insert_dashed(&dict, owned);
-
+	g_variant_dict_init(&dict, owned);
 	g_variant_dict_insert(
 		&dict, "Operation", "o", g_dbus_proxy_get_object_path(G_DBUS_PROXY(operation)));
 	g_variant_dict_insert(&dict, "Kind", "s", kind != NULL ? kind : "");
@@ -270,7 +286,7 @@ pr_ctl_watch_properties_cb(GDBusObjectManagerClient *manager,
 		g_variant_dict_insert(&dict, "Connected", "b", connected);
 		if (text->len > 0)
 			g_string_append(text, ", ");
-		g_string_append(text, connected ? _("connected") : _("disconnected"));
+		g_string_append(text, connected ? _("connected: yes") : _("connected: no"));
 	}
 	if (text->len == 0)
 		return;
@@ -354,6 +370,31 @@ pr_ctl_watch_quit_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+/* Subscribed: scripts may start what they want to watch once this line is out. */
+static void
+pr_ctl_watch_ready(PrCtlWatch *self, PrCtlClient *client)
+{
+	g_autoptr(GPtrArray) ids = g_ptr_array_new();
+	GList *services = pr_ctl_client_list_services(client);
+	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(NULL);
+
+	if (!self->opts->json) {
+		if (isatty(STDERR_FILENO))
+			g_printerr("%s\n", _("Watching Postroom; press Ctrl-C to stop."));
+		g_list_free_full(services, g_object_unref);
+		return;
+	}
+	for (GList *l = services; l != NULL; l = l->next) {
+		const gchar *path = g_dbus_proxy_get_object_path(l->data);
+		if (pr_ctl_watch_wants(self, path))
+			g_ptr_array_add(ids, (gpointer)pr_dbus_imap4_service_get_id(l->data));
+	}
+	g_variant_dict_insert_value(
+		&dict, "services", g_variant_new_strv((const gchar *const *)ids->pdata, ids->len));
+	pr_ctl_watch_emit(self, "Watching", NULL, g_variant_dict_end(&dict), NULL);
+	g_list_free_full(services, g_object_unref);
+}
+
 static void
 pr_ctl_watch_run(PrCtlWatch *self, PrCtlClient *client)
 {
@@ -381,8 +422,7 @@ pr_ctl_watch_run(PrCtlWatch *self, PrCtlClient *client)
 			 G_CALLBACK(pr_ctl_watch_name_owner_cb),
 			 self);
 	g_signal_connect(client->connection, "closed", G_CALLBACK(pr_ctl_watch_closed_cb), self);
-	if (!self->opts->json && isatty(STDERR_FILENO))
-		g_printerr("%s\n", _("Watching Postroom; press Ctrl-C to stop."));
+	pr_ctl_watch_ready(self, client);
 	g_main_loop_run(self->loop);
 	g_signal_handlers_disconnect_by_data(client->object_manager, self);
 	g_signal_handlers_disconnect_by_data(client->connection, self);

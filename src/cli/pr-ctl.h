@@ -65,15 +65,15 @@ void pr_ctl_print_json(GVariant *dict, GString *out);
 void pr_ctl_json_output(GVariant *dict);
 /* "FoldersDone" -> "folders-done", for JSON keys of D-Bus property names. */
 gchar *pr_ctl_dashed_name(const gchar *camel);
-/* Inserts the entries of the a{sv} @props into @dict under their dashed names. */
-void pr_ctl_dict_insert_dashed(GVariantDict *dict, GVariant *props);
 /* Replaces control characters of server-provided text so it cannot drive the terminal. */
 gchar *pr_ctl_sanitize(const gchar *text);
-/* @text cut to @max characters with an ellipsis; sanitized. */
+/* Terminal columns @text takes: wide (CJK) characters count twice, combining ones not. */
+guint pr_ctl_display_width(const gchar *text);
+/* @text cut to @max columns with an ellipsis; sanitized. */
 gchar *pr_ctl_ellipsize(const gchar *text, guint max);
 /* Local time as "2026-01-31 12:34", or "never" for 0. */
 gchar *pr_ctl_format_time(gint64 unix_time);
-/* A settings or info value for people: strings as is, booleans yes/no, arrays joined. */
+/* A settings value for people: strings sanitized, booleans true/false, arrays joined. */
 gchar *pr_ctl_format_value(GVariant *value);
 /* The terminal's width in columns, 80 when stdout is no terminal. */
 guint pr_ctl_terminal_width(void);
@@ -84,7 +84,7 @@ PrCtlTable *pr_ctl_table_new(const gchar *const *headers);
 void pr_ctl_table_free(PrCtlTable *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrCtlTable, pr_ctl_table_free)
 void pr_ctl_table_set_align_right(PrCtlTable *self, guint column);
-/* Cells longer than @max characters are cut with an ellipsis. */
+/* Cells wider than @max columns are cut with an ellipsis. */
 void pr_ctl_table_set_max_width(PrCtlTable *self, guint column, guint max);
 /* Takes one cell per column (copied and sanitized). */
 void pr_ctl_table_add_row(PrCtlTable *self, const gchar *const *cells);
@@ -108,6 +108,7 @@ typedef struct {
 	gchar *service;
 	gboolean json;
 	gboolean no_wait;
+	gboolean no_plain_progress; /* set by a command: progress only as a terminal bar */
 } PrCtlOptions;
 
 void pr_ctl_options_clear(PrCtlOptions *opts);
@@ -170,12 +171,6 @@ GVariant *pr_ctl_client_get_all_properties(PrCtlClient *self,
 					   const gchar *path,
 					   const gchar *iface,
 					   GError **error);
-
-/* SetPassword; the secret is never printed (pr-ctl-password.c). */
-gboolean pr_ctl_service_set_password(PrDBusImap4Service *service,
-				     const gchar *protocol,
-				     const gchar *password,
-				     GError **error);
 
 /* ---- operations (pr-ctl-operation.c) ---- */
 

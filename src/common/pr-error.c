@@ -11,25 +11,25 @@
 #define PR_ERROR_DBUS_PREFIX "org.postroom.Postroom1.Error."
 
 static const GDBusErrorEntry pr_error_entries[] = {
-    {PR_ERROR_FAILED, PR_ERROR_DBUS_PREFIX "Failed"},
-    {PR_ERROR_CANCELLED, PR_ERROR_DBUS_PREFIX "Cancelled"},
-    {PR_ERROR_INVALID_ARGUMENT, PR_ERROR_DBUS_PREFIX "InvalidArgument"},
-    {PR_ERROR_NOT_FOUND, PR_ERROR_DBUS_PREFIX "NotFound"},
-    {PR_ERROR_NOT_CONNECTED, PR_ERROR_DBUS_PREFIX "NotConnected"},
-    {PR_ERROR_BUSY, PR_ERROR_DBUS_PREFIX "Busy"},
-    {PR_ERROR_CONNECT_FAILED, PR_ERROR_DBUS_PREFIX "ConnectFailed"},
-    {PR_ERROR_TLS_FAILED, PR_ERROR_DBUS_PREFIX "TlsFailed"},
-    {PR_ERROR_CERTIFICATE_UNTRUSTED, PR_ERROR_DBUS_PREFIX "CertificateUntrusted"},
-    {PR_ERROR_STARTTLS_UNAVAILABLE, PR_ERROR_DBUS_PREFIX "StartTlsUnavailable"},
-    {PR_ERROR_LOGIN_FAILED, PR_ERROR_DBUS_PREFIX "LoginFailed"},
-    {PR_ERROR_NO_PASSWORD, PR_ERROR_DBUS_PREFIX "NoPassword"},
-    {PR_ERROR_SECRET_SERVICE_UNAVAILABLE, PR_ERROR_DBUS_PREFIX "SecretServiceUnavailable"},
-    {PR_ERROR_SERVER_ERROR, PR_ERROR_DBUS_PREFIX "ServerError"},
-    {PR_ERROR_PROTOCOL_ERROR, PR_ERROR_DBUS_PREFIX "ProtocolError"},
-    {PR_ERROR_TIMEOUT, PR_ERROR_DBUS_PREFIX "Timeout"},
-    {PR_ERROR_NOT_DOWNLOADED, PR_ERROR_DBUS_PREFIX "NotDownloaded"},
-    {PR_ERROR_SEND_FAILED, PR_ERROR_DBUS_PREFIX "SendFailed"},
-    {PR_ERROR_STORE_FAILED, PR_ERROR_DBUS_PREFIX "StoreFailed"},
+	{ PR_ERROR_FAILED, PR_ERROR_DBUS_PREFIX "Failed" },
+	{ PR_ERROR_CANCELLED, PR_ERROR_DBUS_PREFIX "Cancelled" },
+	{ PR_ERROR_INVALID_ARGUMENT, PR_ERROR_DBUS_PREFIX "InvalidArgument" },
+	{ PR_ERROR_NOT_FOUND, PR_ERROR_DBUS_PREFIX "NotFound" },
+	{ PR_ERROR_NOT_CONNECTED, PR_ERROR_DBUS_PREFIX "NotConnected" },
+	{ PR_ERROR_BUSY, PR_ERROR_DBUS_PREFIX "Busy" },
+	{ PR_ERROR_CONNECT_FAILED, PR_ERROR_DBUS_PREFIX "ConnectFailed" },
+	{ PR_ERROR_TLS_FAILED, PR_ERROR_DBUS_PREFIX "TlsFailed" },
+	{ PR_ERROR_CERTIFICATE_UNTRUSTED, PR_ERROR_DBUS_PREFIX "CertificateUntrusted" },
+	{ PR_ERROR_STARTTLS_UNAVAILABLE, PR_ERROR_DBUS_PREFIX "StartTlsUnavailable" },
+	{ PR_ERROR_LOGIN_FAILED, PR_ERROR_DBUS_PREFIX "LoginFailed" },
+	{ PR_ERROR_NO_PASSWORD, PR_ERROR_DBUS_PREFIX "NoPassword" },
+	{ PR_ERROR_SECRET_SERVICE_UNAVAILABLE, PR_ERROR_DBUS_PREFIX "SecretServiceUnavailable" },
+	{ PR_ERROR_SERVER_ERROR, PR_ERROR_DBUS_PREFIX "ServerError" },
+	{ PR_ERROR_PROTOCOL_ERROR, PR_ERROR_DBUS_PREFIX "ProtocolError" },
+	{ PR_ERROR_TIMEOUT, PR_ERROR_DBUS_PREFIX "Timeout" },
+	{ PR_ERROR_NOT_DOWNLOADED, PR_ERROR_DBUS_PREFIX "NotDownloaded" },
+	{ PR_ERROR_SEND_FAILED, PR_ERROR_DBUS_PREFIX "SendFailed" },
+	{ PR_ERROR_STORE_FAILED, PR_ERROR_DBUS_PREFIX "StoreFailed" },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(pr_error_entries) == PR_ERROR_LAST);
 
@@ -37,10 +37,8 @@ GQuark
 pr_error_quark(void)
 {
 	static gsize quark = 0;
-	g_dbus_error_register_error_domain("postroom-error-quark",
-					   &quark,
-					   pr_error_entries,
-					   G_N_ELEMENTS(pr_error_entries));
+	g_dbus_error_register_error_domain(
+		"postroom-error-quark", &quark, pr_error_entries, G_N_ELEMENTS(pr_error_entries));
 	return (GQuark)quark;
 }
 

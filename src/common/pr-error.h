@@ -34,15 +34,10 @@ typedef enum {
 	PR_ERROR_LAST /*< skip >*/
 } PrError;
 
-GQuark
-pr_error_quark(void);
-const gchar *
-pr_error_to_name(PrError code);
-const gchar *
-pr_error_to_dbus_name(PrError code);
-gboolean
-pr_error_from_name(const gchar *name, PrError *code);
-void
-pr_error_convert(GError **error);
+GQuark pr_error_quark(void);
+const gchar *pr_error_to_name(PrError code);
+const gchar *pr_error_to_dbus_name(PrError code);
+gboolean pr_error_from_name(const gchar *name, PrError *code);
+void pr_error_convert(GError **error);
 
 G_END_DECLS

@@ -20,7 +20,7 @@ struct _PrProgress {
 G_DEFINE_TYPE(PrProgress, pr_progress, G_TYPE_OBJECT)
 
 enum { SIGNAL_CHANGED, SIGNAL_LAST };
-static guint signals[SIGNAL_LAST] = {0};
+static guint signals[SIGNAL_LAST] = { 0 };
 
 static void
 pr_progress_changed(PrProgress *self)
@@ -65,15 +65,15 @@ pr_progress_get_folder(PrProgress *self)
 }
 
 /* Counters saturate rather than wrap: a server can claim anything. */
-#define PR_PROGRESS_ADD(field, n, max)                                                     \
-	G_STMT_START                                                                       \
-	{                                                                                  \
-		g_return_if_fail(PR_IS_PROGRESS(self));                                    \
-		if (n == 0)                                                                \
-			return;                                                            \
-		self->field = self->field > (max) - (n) ? (max) : self->field + (n);       \
-		pr_progress_changed(self);                                                 \
-	}                                                                                  \
+#define PR_PROGRESS_ADD(field, n, max)                                                             \
+	G_STMT_START                                                                               \
+	{                                                                                          \
+		g_return_if_fail(PR_IS_PROGRESS(self));                                            \
+		if (n == 0)                                                                        \
+			return;                                                                    \
+		self->field = self->field > (max) - (n) ? (max) : self->field + (n);               \
+		pr_progress_changed(self);                                                         \
+	}                                                                                          \
 	G_STMT_END
 
 void
@@ -163,7 +163,7 @@ pr_progress_get_fraction(PrProgress *self)
 			   self->messages_total;
 	else if (self->folders_total > 0)
 		fraction =
-		    (gdouble)MIN(self->folders_done, self->folders_total) / self->folders_total;
+			(gdouble)MIN(self->folders_done, self->folders_total) / self->folders_total;
 	if (fraction < 0)
 		return self->last_fraction > 0 ? self->last_fraction : -1;
 	/* a total that grows must not make the bar jump back */

@@ -31,7 +31,7 @@ struct _PrDaemon {
 G_DEFINE_TYPE(PrDaemon, pr_daemon, G_TYPE_OBJECT)
 
 enum { SIGNAL_QUIT, SIGNAL_LAST };
-static guint signals[SIGNAL_LAST] = {0};
+static guint signals[SIGNAL_LAST] = { 0 };
 
 PrOperation *
 pr_daemon_new_operation(PrDaemon *self, const gchar *kind, const gchar *service_path)
@@ -87,10 +87,10 @@ pr_daemon_handle_add_service(PrDBusManager *iface,
 		g_variant_dict_remove(&dict, "id");
 		if (!pr_settings_is_valid_service_id(id)) {
 			g_dbus_method_invocation_return_error(
-			    invocation,
-			    PR_ERROR,
-			    PR_ERROR_INVALID_ARGUMENT,
-			    _("A service id is made of a–z, 0–9 and _ only"));
+				invocation,
+				PR_ERROR,
+				PR_ERROR_INVALID_ARGUMENT,
+				_("A service id is made of a–z, 0–9 and _ only"));
 			return TRUE;
 		}
 		if (g_hash_table_contains(self->services, id)) {
@@ -137,9 +137,7 @@ pr_daemon_handle_add_service(PrDBusManager *iface,
 	pr_settings_add_service_id(id);
 	g_info("added service %s", id);
 	pr_dbus_manager_complete_add_service(
-	    iface,
-	    invocation,
-	    pr_service_get_path(g_hash_table_lookup(self->services, id)));
+		iface, invocation, pr_service_get_path(g_hash_table_lookup(self->services, id)));
 	return TRUE;
 }
 
@@ -200,11 +198,8 @@ pr_daemon_handle_remove_service(PrDBusManager *iface,
 		return TRUE;
 	}
 	if (service == NULL) {
-		g_dbus_method_invocation_return_error(invocation,
-						      PR_ERROR,
-						      PR_ERROR_NOT_FOUND,
-						      _("No service at %s"),
-						      path);
+		g_dbus_method_invocation_return_error(
+			invocation, PR_ERROR, PR_ERROR_NOT_FOUND, _("No service at %s"), path);
 		return TRUE;
 	}
 	data = g_new0(RemoveData, 1);
@@ -338,12 +333,12 @@ pr_daemon_start(PrDaemon *self, const gchar *address, gboolean replace, GError *
 		return FALSE;
 	if (address != NULL) {
 		self->connection = g_dbus_connection_new_for_address_sync(
-		    address,
-		    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-			G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-		    NULL,
-		    NULL,
-		    error);
+			address,
+			G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+				G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+			NULL,
+			NULL,
+			error);
 	} else {
 		self->connection = g_bus_get_sync(G_BUS_TYPE_SESSION, NULL, error);
 	}
@@ -354,10 +349,8 @@ pr_daemon_start(PrDaemon *self, const gchar *address, gboolean replace, GError *
 	self->manager = g_dbus_object_manager_server_new(PR_DAEMON_PATH);
 	self->iface = pr_dbus_manager_skeleton_new();
 	pr_dbus_manager_set_version(self->iface, PACKAGE_VERSION);
-	g_signal_connect(self->iface,
-			 "handle-add-service",
-			 G_CALLBACK(pr_daemon_handle_add_service),
-			 self);
+	g_signal_connect(
+		self->iface, "handle-add-service", G_CALLBACK(pr_daemon_handle_add_service), self);
 	g_signal_connect(self->iface,
 			 "handle-remove-service",
 			 G_CALLBACK(pr_daemon_handle_remove_service),

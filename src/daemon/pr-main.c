@@ -37,24 +37,31 @@ main(int argc, char **argv)
 	g_autoptr(GMainLoop) loop = NULL;
 	g_autoptr(PrDaemon) daemon = NULL;
 	const GOptionEntry entries[] = {
-	    {"replace", 'r', 0, G_OPTION_ARG_NONE, &replace, N_("Replace a running instance"), NULL},
-	    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Show debug messages"), NULL},
-	    {"address",
-	     0,
-	     0,
-	     G_OPTION_ARG_STRING,
-	     &address,
-	     N_("Use the D-Bus bus at this address instead of the session bus"),
-	     N_("ADDRESS")},
-	    {"operation-linger",
-	     0,
-	     G_OPTION_FLAG_HIDDEN,
-	     G_OPTION_ARG_INT,
-	     &linger,
-	     "Seconds a finished operation stays exported (tests)",
-	     NULL},
-	    {"version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Show the version"), NULL},
-	    {NULL}};
+		{ "replace",
+		  'r',
+		  0,
+		  G_OPTION_ARG_NONE,
+		  &replace,
+		  N_("Replace a running instance"),
+		  NULL },
+		{ "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, N_("Show debug messages"), NULL },
+		{ "address",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &address,
+		  N_("Use the D-Bus bus at this address instead of the session bus"),
+		  N_("ADDRESS") },
+		{ "operation-linger",
+		  0,
+		  G_OPTION_FLAG_HIDDEN,
+		  G_OPTION_ARG_INT,
+		  &linger,
+		  "Seconds a finished operation stays exported (tests)",
+		  NULL },
+		{ "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Show the version"), NULL },
+		{ NULL }
+	};
 
 	setlocale(LC_ALL, "");
 	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);

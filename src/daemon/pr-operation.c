@@ -36,7 +36,7 @@ struct _PrOperation {
 G_DEFINE_TYPE(PrOperation, pr_operation, G_TYPE_OBJECT)
 
 enum { SIGNAL_COMPLETED, SIGNAL_LAST };
-static guint signals[SIGNAL_LAST] = {0};
+static guint signals[SIGNAL_LAST] = { 0 };
 
 void
 pr_operation_set_linger(guint seconds)
@@ -54,11 +54,10 @@ pr_operation_progress_dict(PrOperation *self)
 			      "{sv}",
 			      "State",
 			      g_variant_new_string(pr_dbus_imap4_operation_get_state(self->iface)));
-	g_variant_builder_add(&builder, "{sv}", "Stage", g_variant_new_string(pr_progress_get_stage(p)));
-	g_variant_builder_add(&builder,
-			      "{sv}",
-			      "Folder",
-			      g_variant_new_string(pr_progress_get_folder(p)));
+	g_variant_builder_add(
+		&builder, "{sv}", "Stage", g_variant_new_string(pr_progress_get_stage(p)));
+	g_variant_builder_add(
+		&builder, "{sv}", "Folder", g_variant_new_string(pr_progress_get_folder(p)));
 	g_variant_builder_add(&builder,
 			      "{sv}",
 			      "FoldersDone",
@@ -75,18 +74,14 @@ pr_operation_progress_dict(PrOperation *self)
 			      "{sv}",
 			      "MessagesTotal",
 			      g_variant_new_uint32(pr_progress_get_messages_total(p)));
-	g_variant_builder_add(&builder,
-			      "{sv}",
-			      "BytesDone",
-			      g_variant_new_uint64(pr_progress_get_bytes_done(p)));
+	g_variant_builder_add(
+		&builder, "{sv}", "BytesDone", g_variant_new_uint64(pr_progress_get_bytes_done(p)));
 	g_variant_builder_add(&builder,
 			      "{sv}",
 			      "BytesTotal",
 			      g_variant_new_uint64(pr_progress_get_bytes_total(p)));
-	g_variant_builder_add(&builder,
-			      "{sv}",
-			      "Progress",
-			      g_variant_new_double(pr_progress_get_fraction(p)));
+	g_variant_builder_add(
+		&builder, "{sv}", "Progress", g_variant_new_double(pr_progress_get_fraction(p)));
 	return g_variant_builder_end(&builder);
 }
 
@@ -136,9 +131,10 @@ pr_operation_progress_changed_cb(PrProgress *progress, gpointer user_data)
 		pr_operation_flush(self);
 		return;
 	}
-	self->flush_id = g_timeout_add((guint)((PR_OPERATION_PROGRESS_INTERVAL_US - since) / 1000) + 1,
-				       pr_operation_flush_cb,
-				       self);
+	self->flush_id =
+		g_timeout_add((guint)((PR_OPERATION_PROGRESS_INTERVAL_US - since) / 1000) + 1,
+			      pr_operation_flush_cb,
+			      self);
 }
 
 static gboolean
@@ -264,10 +260,11 @@ pr_operation_handle_cancel(PrDBusImap4Operation *iface,
 		return TRUE;
 	if (!self->finished) {
 		if (!pr_dbus_imap4_operation_get_cancelable(self->iface)) {
-			g_dbus_method_invocation_return_error(invocation,
-							      PR_ERROR,
-							      PR_ERROR_BUSY,
-							      _("This operation cannot be cancelled now"));
+			g_dbus_method_invocation_return_error(
+				invocation,
+				PR_ERROR,
+				PR_ERROR_BUSY,
+				_("This operation cannot be cancelled now"));
 			return TRUE;
 		}
 		g_cancellable_cancel(self->cancellable);
@@ -388,8 +385,8 @@ pr_operation_new(GDBusObjectManagerServer *manager,
 
 	self->manager = g_object_ref(manager);
 	self->kind = g_strdup(kind);
-	self->path = g_strdup_printf("/org/postroom/Postroom1/operations/%" G_GUINT64_FORMAT,
-				     number);
+	self->path =
+		g_strdup_printf("/org/postroom/Postroom1/operations/%" G_GUINT64_FORMAT, number);
 	self->iface = pr_dbus_imap4_operation_skeleton_new();
 	pr_dbus_imap4_operation_set_kind(self->iface, kind);
 	pr_dbus_imap4_operation_set_service(self->iface, service_path);
@@ -400,15 +397,11 @@ pr_operation_new(GDBusObjectManagerServer *manager,
 	pr_dbus_imap4_operation_set_cancelable(self->iface, TRUE);
 	pr_dbus_imap4_operation_set_error(self->iface, g_variant_new("(ss)", "", ""));
 	pr_dbus_imap4_operation_set_result(self->iface, g_variant_new("a{sv}", NULL));
-	g_signal_connect(self->iface,
-			 "handle-cancel",
-			 G_CALLBACK(pr_operation_handle_cancel),
-			 self);
+	g_signal_connect(
+		self->iface, "handle-cancel", G_CALLBACK(pr_operation_handle_cancel), self);
 	g_signal_connect(self->iface, "handle-wait", G_CALLBACK(pr_operation_handle_wait), self);
-	g_signal_connect(self->progress,
-			 "changed",
-			 G_CALLBACK(pr_operation_progress_changed_cb),
-			 self);
+	g_signal_connect(
+		self->progress, "changed", G_CALLBACK(pr_operation_progress_changed_cb), self);
 	self->object = pr_dbus_object_skeleton_new(self->path);
 	pr_dbus_object_skeleton_set_imap4_operation(self->object, self->iface);
 	g_dbus_object_manager_server_export(manager, G_DBUS_OBJECT_SKELETON(self->object));

@@ -97,18 +97,16 @@ struct _PrService {
 	PrSync *sync;
 	GQueue jobs;
 	PrJob *current;
-	PrJob *background;   /* a running background sync, not in the queue */
-	PrJob *stay_online;  /* ConnectAndSync("disconnect"), alive until the connection ends */
+	PrJob *background;  /* a running background sync, not in the queue */
+	PrJob *stay_online; /* ConnectAndSync("disconnect"), alive until the connection ends */
 	guint resync_id;
 	gboolean removed;
 };
 
 G_DEFINE_TYPE(PrService, pr_service, G_TYPE_OBJECT)
 
-static void
-pr_service_run_next(PrService *self);
-static void
-pr_service_job_connect(PrService *self, PrJob *job);
+static void pr_service_run_next(PrService *self);
+static void pr_service_job_connect(PrService *self, PrJob *job);
 
 /* State ---------------------------------------------------------------------------------- */
 
@@ -133,8 +131,8 @@ pr_service_set_last_error(PrService *self, const GError *error)
 
 	pr_error_convert(&copy);
 	pr_dbus_imap4_service_set_last_error(
-	    self->iface,
-	    g_variant_new("(ss)", pr_error_to_dbus_name(copy->code), copy->message));
+		self->iface,
+		g_variant_new("(ss)", pr_error_to_dbus_name(copy->code), copy->message));
 }
 
 static void
@@ -238,7 +236,8 @@ pr_service_ids_variant(GArray *ids)
 {
 	if (ids == NULL)
 		return g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, NULL, 0, sizeof(guint64));
-	return g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, ids->data, ids->len, sizeof(guint64));
+	return g_variant_new_fixed_array(
+		G_VARIANT_TYPE_UINT64, ids->data, ids->len, sizeof(guint64));
 }
 
 static void
@@ -299,8 +298,7 @@ connect_data_free(ConnectData *data)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConnectData, connect_data_free)
 
 /* The job continues after a successful connect (sync, stay online, ...). */
-static void
-pr_service_connected(PrService *self, PrJob *job);
+static void pr_service_connected(PrService *self, PrJob *job);
 
 static void
 pr_service_connect_failed(ConnectData *data, GError *error)
@@ -326,9 +324,10 @@ pr_service_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	if (self->removed) {
-		pr_service_connect_failed(
-		    data,
-		    g_error_new_literal(PR_ERROR, PR_ERROR_CANCELLED, _("The account was removed")));
+		pr_service_connect_failed(data,
+					  g_error_new_literal(PR_ERROR,
+							      PR_ERROR_CANCELLED,
+							      _("The account was removed")));
 		return;
 	}
 	self->client = g_steal_pointer(&data->client);
@@ -336,18 +335,13 @@ pr_service_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_signal_connect(self->client, "alert", G_CALLBACK(pr_service_alert_cb), self);
 	pr_service_sync_options(data->config, &options);
 	self->sync = pr_sync_new(self->client, self->store, &options);
-	g_signal_connect(self->sync,
-			 "folders-changed",
-			 G_CALLBACK(pr_service_folders_changed_cb),
-			 self);
-	g_signal_connect(self->sync,
-			 "messages-changed",
-			 G_CALLBACK(pr_service_messages_changed_cb),
-			 self);
+	g_signal_connect(
+		self->sync, "folders-changed", G_CALLBACK(pr_service_folders_changed_cb), self);
+	g_signal_connect(
+		self->sync, "messages-changed", G_CALLBACK(pr_service_messages_changed_cb), self);
 	g_signal_connect(self->sync, "new-mail", G_CALLBACK(pr_service_new_mail_cb), self);
 	pr_dbus_imap4_service_set_server_capabilities(
-	    self->iface,
-	    pr_imap_client_get_capabilities(self->client));
+		self->iface, pr_imap_client_get_capabilities(self->client));
 	pr_dbus_imap4_service_set_connected(self->iface, TRUE);
 	pr_dbus_imap4_service_set_last_error(self->iface, g_variant_new("(ss)", "", ""));
 	pr_service_set_state(self, "connected");
@@ -448,7 +442,8 @@ pr_service_sync_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	if (job->scope == PR_SYNC_SCOPE_FULL)
-		pr_dbus_imap4_service_set_last_sync(self->iface, g_get_real_time() / G_USEC_PER_SEC);
+		pr_dbus_imap4_service_set_last_sync(self->iface,
+						    g_get_real_time() / G_USEC_PER_SEC);
 	pr_service_job_done(self, job, NULL);
 }
 
@@ -457,9 +452,9 @@ pr_service_start_sync(PrService *self, PrJob *job)
 {
 	if (self->sync == NULL) {
 		pr_service_job_done(
-		    self,
-		    job,
-		    g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
+			self,
+			job,
+			g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
 		return;
 	}
 	pr_service_set_state(self, "syncing");
@@ -518,7 +513,7 @@ pr_service_stay_online(PrService *self)
 	 * the inbox current */
 	if (self->resync_id == 0 && config->sync_interval > 0)
 		self->resync_id =
-		    g_timeout_add_seconds(config->sync_interval, pr_service_resync_cb, self);
+			g_timeout_add_seconds(config->sync_interval, pr_service_resync_cb, self);
 }
 
 static void
@@ -588,10 +583,8 @@ pr_service_job_disconnect(PrService *self, PrJob *job)
 		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
 	pr_service_set_state(self, "disconnecting");
 	g_signal_handlers_disconnect_by_data(self->client, self);
-	pr_imap_client_logout_async(self->client,
-				    NULL,
-				    pr_service_logout_cb,
-				    job_call_new(self, job));
+	pr_imap_client_logout_async(
+		self->client, NULL, pr_service_logout_cb, job_call_new(self, job));
 }
 
 /* GetMail (populate) ---------------------------------------------------------------------- */
@@ -623,9 +616,9 @@ pr_service_job_get_mail(PrService *self, PrJob *job)
 {
 	if (self->sync == NULL) {
 		pr_service_job_done(
-		    self,
-		    job,
-		    g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
+			self,
+			job,
+			g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
 		return;
 	}
 	pr_progress_set_stage(pr_operation_get_progress(job->operation), "fetching");
@@ -680,11 +673,8 @@ pr_service_check_no_options(GDBusMethodInvocation *invocation, GVariant *options
 	if (g_variant_n_children(options) == 0)
 		return TRUE;
 	g_variant_get_child(options, 0, "{&sv}", &key, NULL);
-	g_dbus_method_invocation_return_error(invocation,
-					      PR_ERROR,
-					      PR_ERROR_INVALID_ARGUMENT,
-					      _("Unknown option “%s”"),
-					      key);
+	g_dbus_method_invocation_return_error(
+		invocation, PR_ERROR, PR_ERROR_INVALID_ARGUMENT, _("Unknown option “%s”"), key);
 	return FALSE;
 }
 
@@ -706,8 +696,7 @@ static void
 pr_service_return_job(PrService *self, GDBusMethodInvocation *invocation, PrJob *job)
 {
 	g_dbus_method_invocation_return_value(
-	    invocation,
-	    g_variant_new("(o)", pr_operation_get_path(job->operation)));
+		invocation, g_variant_new("(o)", pr_operation_get_path(job->operation)));
 	pr_service_run_next(self);
 }
 
@@ -719,9 +708,8 @@ pr_service_handle_get_settings(PrDBusImap4Service *iface,
 			       gpointer user_data)
 {
 	PrService *self = PR_SERVICE(user_data);
-	pr_dbus_imap4_service_complete_get_settings(iface,
-						    invocation,
-						    pr_settings_dup_all(self->settings));
+	pr_dbus_imap4_service_complete_get_settings(
+		iface, invocation, pr_settings_dup_all(self->settings));
 	return TRUE;
 }
 
@@ -794,14 +782,13 @@ pr_service_handle_set_password(PrDBusImap4Service *iface,
 	}
 	config = pr_account_config_new_from_settings(self->settings);
 	/* TRANSLATORS: the keyring's label: user, host, protocol */
-	label = g_strdup_printf(_("Postroom password for %s@%s (%s)"),
-				g_strcmp0(protocol, "smtp") == 0 && config->smtp_user[0] != '\0'
-				    ? config->smtp_user
-				    : config->user,
-				g_strcmp0(protocol, "smtp") == 0 && config->smtp_host[0] != '\0'
-				    ? config->smtp_host
-				    : config->host,
-				g_strcmp0(protocol, "smtp") == 0 ? "SMTP" : "IMAP");
+	label = g_strdup_printf(
+		_("Postroom password for %s@%s (%s)"),
+		g_strcmp0(protocol, "smtp") == 0 && config->smtp_user[0] != '\0' ? config->smtp_user
+										 : config->user,
+		g_strcmp0(protocol, "smtp") == 0 && config->smtp_host[0] != '\0' ? config->smtp_host
+										 : config->host,
+		g_strcmp0(protocol, "smtp") == 0 ? "SMTP" : "IMAP");
 	pr_secrets_store_async(self->id,
 			       protocol,
 			       label,
@@ -823,11 +810,8 @@ pr_service_handle_clear_password(PrDBusImap4Service *iface,
 	if (!pr_service_check_protocol(invocation, protocol))
 		return TRUE;
 	g_object_set_data(G_OBJECT(invocation), "pr-clear", GINT_TO_POINTER(1));
-	pr_secrets_clear_async(self->id,
-			       protocol,
-			       NULL,
-			       pr_service_secret_done_cb,
-			       g_object_ref(invocation));
+	pr_secrets_clear_async(
+		self->id, protocol, NULL, pr_service_secret_done_cb, g_object_ref(invocation));
 	return TRUE;
 }
 
@@ -887,10 +871,10 @@ pr_service_handle_connect_and_sync(PrDBusImap4Service *iface,
 		mode = PR_COMPLETE_AFTER_DISCONNECT;
 	} else {
 		g_dbus_method_invocation_return_error(
-		    invocation,
-		    PR_ERROR,
-		    PR_ERROR_INVALID_ARGUMENT,
-		    _("complete_after must be “connect”, “sync” or “disconnect”"));
+			invocation,
+			PR_ERROR,
+			PR_ERROR_INVALID_ARGUMENT,
+			_("complete_after must be “connect”, “sync” or “disconnect”"));
 		return TRUE;
 	}
 	if (!pr_service_check_no_options(invocation, options))
@@ -915,20 +899,21 @@ pr_service_handle_synchronise(PrDBusImap4Service *iface,
 
 	if (!pr_sync_scope_from_string(scope_str, &scope)) {
 		g_dbus_method_invocation_return_error(
-		    invocation,
-		    PR_ERROR,
-		    PR_ERROR_INVALID_ARGUMENT,
-		    _("The scope must be full, tree, inbox-new, folders or subscriptions"));
+			invocation,
+			PR_ERROR,
+			PR_ERROR_INVALID_ARGUMENT,
+			_("The scope must be full, tree, inbox-new, folders or subscriptions"));
 		return TRUE;
 	}
 	if (!pr_service_check_no_options(invocation, options))
 		return TRUE;
 	if (scope == PR_SYNC_SCOPE_FOLDERS) {
 		if (folders[0] == NULL) {
-			g_dbus_method_invocation_return_error(invocation,
-							      PR_ERROR,
-							      PR_ERROR_INVALID_ARGUMENT,
-							      _("Scope “folders” needs folder names"));
+			g_dbus_method_invocation_return_error(
+				invocation,
+				PR_ERROR,
+				PR_ERROR_INVALID_ARGUMENT,
+				_("Scope “folders” needs folder names"));
 			return TRUE;
 		}
 		for (guint i = 0; folders[i] != NULL; i++) {
@@ -996,9 +981,8 @@ pr_service_handle_wait_for_background(PrDBusImap4Service *iface,
 				 G_CALLBACK(pr_service_background_done_cb),
 				 g_object_ref(operation));
 	}
-	pr_dbus_imap4_service_complete_wait_for_background(iface,
-							   invocation,
-							   pr_operation_get_path(operation));
+	pr_dbus_imap4_service_complete_wait_for_background(
+		iface, invocation, pr_operation_get_path(operation));
 	return TRUE;
 }
 
@@ -1008,33 +992,29 @@ static GVariant *
 pr_service_folder_variant(PrStoreFolder *folder)
 {
 	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-	const gchar *const empty[] = {NULL};
-	gchar delimiter[2] = {folder->delimiter, '\0'};
+	const gchar *const empty[] = { NULL };
+	gchar delimiter[2] = { folder->delimiter, '\0' };
 
 	g_variant_builder_add(&builder, "{sv}", "delimiter", g_variant_new_string(delimiter));
 	g_variant_builder_add(&builder,
 			      "{sv}",
 			      "attributes",
 			      g_variant_new_strv(folder->attributes != NULL
-						     ? (const gchar *const *)folder->attributes
-						     : empty,
+							 ? (const gchar *const *)folder->attributes
+							 : empty,
 						 -1));
-	g_variant_builder_add(&builder,
-			      "{sv}",
-			      "special-use",
-			      g_variant_new_string(folder->special_use != NULL ? folder->special_use
-									       : ""));
-	g_variant_builder_add(&builder,
-			      "{sv}",
-			      "subscribed",
-			      g_variant_new_boolean(folder->subscribed));
+	g_variant_builder_add(
+		&builder,
+		"{sv}",
+		"special-use",
+		g_variant_new_string(folder->special_use != NULL ? folder->special_use : ""));
+	g_variant_builder_add(
+		&builder, "{sv}", "subscribed", g_variant_new_boolean(folder->subscribed));
 	g_variant_builder_add(&builder, "{sv}", "local", g_variant_new_boolean(folder->local));
 	g_variant_builder_add(&builder, "{sv}", "messages", g_variant_new_uint32(folder->messages));
 	g_variant_builder_add(&builder, "{sv}", "unseen", g_variant_new_uint32(folder->unseen));
-	g_variant_builder_add(&builder,
-			      "{sv}",
-			      "uidvalidity",
-			      g_variant_new_uint32(folder->uidvalidity));
+	g_variant_builder_add(
+		&builder, "{sv}", "uidvalidity", g_variant_new_uint32(folder->uidvalidity));
 	return g_variant_new("(s@a{sv})", folder->name, g_variant_builder_end(&builder));
 }
 
@@ -1057,27 +1037,24 @@ pr_service_handle_list_folders(PrDBusImap4Service *iface,
 		return TRUE;
 	}
 	for (guint i = 0; i < folders->len; i++)
-		g_variant_builder_add_value(&builder,
-					    pr_service_folder_variant(g_ptr_array_index(folders, i)));
-	pr_dbus_imap4_service_complete_list_folders(iface,
-						    invocation,
-						    g_variant_builder_end(&builder));
+		g_variant_builder_add_value(
+			&builder, pr_service_folder_variant(g_ptr_array_index(folders, i)));
+	pr_dbus_imap4_service_complete_list_folders(
+		iface, invocation, g_variant_builder_end(&builder));
 	return TRUE;
 }
 
 static void
 pr_service_add_message_keys(GVariantBuilder *builder, PrStoreMessage *message)
 {
-	const gchar *const empty[] = {NULL};
+	const gchar *const empty[] = { NULL };
 
 #define PR_STRV(v) g_variant_new_strv((v) != NULL ? (const gchar *const *)(v) : empty, -1)
 #define PR_STR(v)  g_variant_new_string((v) != NULL ? (v) : "")
 	g_variant_builder_add(builder, "{sv}", "uid", g_variant_new_uint32(message->uid));
 	g_variant_builder_add(builder, "{sv}", "flags", PR_STRV(message->flags));
-	g_variant_builder_add(builder,
-			      "{sv}",
-			      "internal-date",
-			      g_variant_new_int64(message->internal_date));
+	g_variant_builder_add(
+		builder, "{sv}", "internal-date", g_variant_new_int64(message->internal_date));
 	g_variant_builder_add(builder, "{sv}", "size", g_variant_new_uint64(message->size));
 	g_variant_builder_add(builder, "{sv}", "subject", PR_STR(message->subject));
 	g_variant_builder_add(builder, "{sv}", "from", PR_STR(message->from));
@@ -1186,11 +1163,11 @@ pr_service_handle_list_messages(PrDBusImap4Service *iface,
 		PrStoreMessage *message = g_ptr_array_index(messages, i);
 		g_auto(GVariantBuilder) entry = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 		pr_service_add_message_keys(&entry, message);
-		g_variant_builder_add(&builder, "(t@a{sv})", message->id, g_variant_builder_end(&entry));
+		g_variant_builder_add(
+			&builder, "(t@a{sv})", message->id, g_variant_builder_end(&entry));
 	}
-	pr_dbus_imap4_service_complete_list_messages(iface,
-						     invocation,
-						     g_variant_builder_end(&builder));
+	pr_dbus_imap4_service_complete_list_messages(
+		iface, invocation, g_variant_builder_end(&builder));
 	return TRUE;
 }
 
@@ -1235,40 +1212,35 @@ pr_service_handle_get_message(PrDBusImap4Service *iface,
 			      "{sv}",
 			      "folder",
 			      g_variant_new_string(message->folder != NULL ? message->folder : ""));
-	g_variant_builder_add(&info,
-			      "{sv}",
-			      "complete",
-			      g_variant_new_boolean(message->download ==
-						    PR_STORE_DOWNLOAD_COMPLETE));
-	pr_dbus_imap4_service_complete_get_message(iface,
-						   invocation,
-						   fds,
-						   g_variant_builder_end(&info),
-						   g_variant_new_handle(handle));
+	g_variant_builder_add(
+		&info,
+		"{sv}",
+		"complete",
+		g_variant_new_boolean(message->download == PR_STORE_DOWNLOAD_COMPLETE));
+	pr_dbus_imap4_service_complete_get_message(
+		iface, invocation, fds, g_variant_builder_end(&info), g_variant_new_handle(handle));
 	return TRUE;
 }
 
 /* GetMail --------------------------------------------------------------------------------- */
 
-static const gchar *const pr_get_mail_choices_action[] = {"copy", "move", "populate", NULL};
-static const gchar *const pr_get_mail_choices_messages[] = {"new", "all", "selection", NULL};
-static const gchar *const pr_get_mail_choices_connection[] = {"already-connected",
-							      "connect-and-disconnect",
-							      "connect-and-stay-online",
-							      NULL};
-static const gchar *const pr_get_mail_choices_parts[] = {"headers",
-							 "body-text",
-							 "body-text-and-attachments",
-							 "attachments",
-							 "body-alternative-text",
-							 NULL};
-static const gchar *const pr_get_mail_choices_partial[] = {"none",
-							   "body-text-only",
-							   "attachments-only",
-							   "body-text-and-attachments",
-							   "cumulative",
-							   "body-alternative-text",
-							   NULL};
+static const gchar *const pr_get_mail_choices_action[] = { "copy", "move", "populate", NULL };
+static const gchar *const pr_get_mail_choices_messages[] = { "new", "all", "selection", NULL };
+static const gchar *const pr_get_mail_choices_connection[] = { "already-connected",
+							       "connect-and-disconnect",
+							       "connect-and-stay-online",
+							       NULL };
+static const gchar *const pr_get_mail_choices_parts[] = {
+	"headers", "body-text", "body-text-and-attachments", "attachments", "body-alternative-text",
+	NULL
+};
+static const gchar *const pr_get_mail_choices_partial[] = { "none",
+							    "body-text-only",
+							    "attachments-only",
+							    "body-text-and-attachments",
+							    "cumulative",
+							    "body-alternative-text",
+							    NULL };
 
 typedef struct {
 	const gchar *key;
@@ -1277,18 +1249,18 @@ typedef struct {
 } PrOptionSpec;
 
 static const PrOptionSpec pr_get_mail_options[] = {
-    {"action", "s", pr_get_mail_choices_action},
-    {"messages", "s", pr_get_mail_choices_messages},
-    {"folder", "s", NULL},
-    {"ids", "at", NULL},
-    {"destination", "s", NULL},
-    {"connection", "s", pr_get_mail_choices_connection},
-    {"parts", "s", pr_get_mail_choices_parts},
-    {"partial", "s", pr_get_mail_choices_partial},
-    {"body-text-size-limit", "t", NULL},
-    {"attachment-size-limit", "t", NULL},
-    {"total-size-limit", "t", NULL},
-    {"max-message-size", "t", NULL},
+	{ "action", "s", pr_get_mail_choices_action },
+	{ "messages", "s", pr_get_mail_choices_messages },
+	{ "folder", "s", NULL },
+	{ "ids", "at", NULL },
+	{ "destination", "s", NULL },
+	{ "connection", "s", pr_get_mail_choices_connection },
+	{ "parts", "s", pr_get_mail_choices_parts },
+	{ "partial", "s", pr_get_mail_choices_partial },
+	{ "body-text-size-limit", "t", NULL },
+	{ "attachment-size-limit", "t", NULL },
+	{ "total-size-limit", "t", NULL },
+	{ "max-message-size", "t", NULL },
 };
 
 static gboolean
@@ -1364,10 +1336,8 @@ pr_service_handle_get_mail(PrDBusImap4Service *iface,
 	const gchar *connection = "already-connected";
 	PrJob *job;
 
-	if (!pr_service_check_options(options,
-				      pr_get_mail_options,
-				      G_N_ELEMENTS(pr_get_mail_options),
-				      &error)) {
+	if (!pr_service_check_options(
+		    options, pr_get_mail_options, G_N_ELEMENTS(pr_get_mail_options), &error)) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
 	}
@@ -1377,27 +1347,30 @@ pr_service_handle_get_mail(PrDBusImap4Service *iface,
 	g_variant_lookup(options, "connection", "&s", &connection);
 	if (g_strcmp0(action, "populate") != 0) {
 		/* TODO(get-mail): copy and move into local folders */
-		g_dbus_method_invocation_return_error(invocation,
-						      PR_ERROR,
-						      PR_ERROR_INVALID_ARGUMENT,
-						      _("GetMail supports action “populate” only so far"));
+		g_dbus_method_invocation_return_error(
+			invocation,
+			PR_ERROR,
+			PR_ERROR_INVALID_ARGUMENT,
+			_("GetMail supports action “populate” only so far"));
 		return TRUE;
 	}
 	if (g_strcmp0(messages, "selection") == 0) {
-		g_autoptr(GVariant) v = g_variant_lookup_value(options, "ids", G_VARIANT_TYPE("at"));
+		g_autoptr(GVariant) v =
+			g_variant_lookup_value(options, "ids", G_VARIANT_TYPE("at"));
 		gsize n = 0;
-		const guint64 *list = v != NULL ? g_variant_get_fixed_array(v, &n, sizeof(guint64))
-						: NULL;
+		const guint64 *list =
+			v != NULL ? g_variant_get_fixed_array(v, &n, sizeof(guint64)) : NULL;
 		if (n == 0) {
 			g_dbus_method_invocation_return_error(
-			    invocation,
-			    PR_ERROR,
-			    PR_ERROR_INVALID_ARGUMENT,
-			    _("messages=selection needs a non-empty “ids”"));
+				invocation,
+				PR_ERROR,
+				PR_ERROR_INVALID_ARGUMENT,
+				_("messages=selection needs a non-empty “ids”"));
 			return TRUE;
 		}
 		for (gsize i = 0; i < n; i++) {
-			g_autoptr(PrStoreMessage) m = pr_store_get_message(self->store, list[i], &error);
+			g_autoptr(PrStoreMessage) m =
+				pr_store_get_message(self->store, list[i], &error);
 			if (m == NULL) {
 				g_dbus_method_invocation_return_gerror(invocation, error);
 				return TRUE;
@@ -1480,9 +1453,8 @@ pr_service_remove_async(PrService *self,
 	self->removed = TRUE;
 	/* everything queued or running ends now */
 	while ((job = g_queue_pop_head(&self->jobs)) != NULL) {
-		g_autoptr(GError) error = g_error_new_literal(PR_ERROR,
-							      PR_ERROR_CANCELLED,
-							      _("The account was removed"));
+		g_autoptr(GError) error = g_error_new_literal(
+			PR_ERROR, PR_ERROR_CANCELLED, _("The account was removed"));
 		pr_operation_complete(job->operation, error);
 		pr_job_free(job);
 	}
@@ -1491,11 +1463,8 @@ pr_service_remove_async(PrService *self,
 	if (self->background != NULL)
 		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
 	pr_service_forget_connection(self);
-	pr_secrets_clear_async(self->id,
-			       NULL,
-			       cancellable,
-			       pr_service_clear_secrets_cb,
-			       g_steal_pointer(&task));
+	pr_secrets_clear_async(
+		self->id, NULL, cancellable, pr_service_clear_secrets_cb, g_steal_pointer(&task));
 }
 
 gboolean
@@ -1592,38 +1561,35 @@ pr_service_init(PrService *self)
 }
 
 static const gchar *const pr_service_unsupported[] = {
-    "handle-subscribe",
-    "handle-unsubscribe",
-    "handle-create-folder",
-    "handle-rename-folder",
-    "handle-delete-folder",
-    "handle-copy-messages",
-    "handle-move-messages",
-    "handle-delete-messages",
-    "handle-undelete-messages",
-    "handle-set-flags",
-    "handle-list-offline-operations",
-    "handle-cancel-offline-operations",
-    "handle-create-message",
-    "handle-create-reply",
-    "handle-create-forward",
-    "handle-create-forward-as-attachment",
-    "handle-create-receipt",
-    "handle-import-message",
-    "handle-queue-message",
-    "handle-send-queued",
+	"handle-subscribe",
+	"handle-unsubscribe",
+	"handle-create-folder",
+	"handle-rename-folder",
+	"handle-delete-folder",
+	"handle-copy-messages",
+	"handle-move-messages",
+	"handle-delete-messages",
+	"handle-undelete-messages",
+	"handle-set-flags",
+	"handle-list-offline-operations",
+	"handle-cancel-offline-operations",
+	"handle-create-message",
+	"handle-create-reply",
+	"handle-create-forward",
+	"handle-create-forward-as-attachment",
+	"handle-create-receipt",
+	"handle-import-message",
+	"handle-queue-message",
+	"handle-send-queued",
 };
 
 PrService *
-pr_service_new(PrDaemon *daemon,
-	       GDBusObjectManagerServer *manager,
-	       const gchar *id,
-	       GError **error)
+pr_service_new(PrDaemon *daemon, GDBusObjectManagerServer *manager, const gchar *id, GError **error)
 {
 	g_autoptr(PrService) self = g_object_new(PR_TYPE_SERVICE, NULL);
 	g_autoptr(PrAccountConfig) config = NULL;
 	g_autofree gchar *store_dir = NULL;
-	const gchar *const empty[] = {NULL};
+	const gchar *const empty[] = { NULL };
 
 	self->daemon = daemon;
 	self->manager = g_object_ref(manager);
@@ -1670,10 +1636,8 @@ pr_service_new(PrDaemon *daemon,
 				 pr_service_unsupported[i],
 				 G_CALLBACK(pr_service_handle_unsupported),
 				 self);
-	g_signal_connect(self->settings,
-			 "changed",
-			 G_CALLBACK(pr_service_settings_changed_cb),
-			 self);
+	g_signal_connect(
+		self->settings, "changed", G_CALLBACK(pr_service_settings_changed_cb), self);
 
 	self->object = pr_dbus_object_skeleton_new(self->path);
 	pr_dbus_object_skeleton_set_imap4_service(self->object, self->iface);

@@ -109,14 +109,11 @@ struct _PrImapClient {
 G_DEFINE_TYPE(PrImapClient, pr_imap_client, G_TYPE_OBJECT)
 
 enum { SIGNAL_UNTAGGED, SIGNAL_ALERT, SIGNAL_CLOSED, SIGNAL_LAST };
-static guint signals[SIGNAL_LAST] = {0};
+static guint signals[SIGNAL_LAST] = { 0 };
 
-static void
-pr_imap_client_send_next(PrImapClient *self);
-static void
-pr_imap_client_reader_start(PrImapClient *self);
-static void
-pr_imap_client_fail_all(PrImapClient *self, const GError *error);
+static void pr_imap_client_send_next(PrImapClient *self);
+static void pr_imap_client_reader_start(PrImapClient *self);
+static void pr_imap_client_fail_all(PrImapClient *self, const GError *error);
 
 const gchar *
 pr_imap_security_to_string(PrImapSecurity security)
@@ -232,6 +229,9 @@ pr_imap_client_teardown(PrImapClient *self)
 	self->writing = FALSE;
 	self->reading = FALSE;
 	self->state = PR_IMAP_CLIENT_STATE_DISCONNECTED;
+	/* ends a literal being streamed, so its sink learns at once that it was cut */
+	if (self->parser != NULL)
+		pr_imap_parser_reset(self->parser);
 }
 
 /* Ends the connection and fails everything pending with @error. */
@@ -332,8 +332,7 @@ pr_imap_client_start_ticking(PrImapClient *self)
 
 /* Writing ------------------------------------------------------------------------------ */
 
-static void
-pr_imap_client_write_next(PrImapClient *self);
+static void pr_imap_client_write_next(PrImapClient *self);
 
 static void
 pr_imap_client_flush_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -458,8 +457,8 @@ pr_imap_client_send_next(PrImapClient *self)
 			return;
 		g_queue_pop_head(&self->sendq);
 		if (g_getenv("PR_IMAP_TRACE") != NULL) {
-			g_autofree gchar *log = pr_imap_command_to_log_string(pending->command,
-									      pending->tag);
+			g_autofree gchar *log =
+				pr_imap_command_to_log_string(pending->command, pending->tag);
 			g_debug("C: %s", log);
 		}
 		/* the timeout counts from when we start waiting, not from the last byte of
@@ -496,17 +495,13 @@ pr_imap_client_handle_untagged(PrImapClient *self, PrImapResponse *response)
 	PrImapPending *oldest = g_queue_peek_head(&self->inflight);
 
 	if (g_strcmp0(keyword, "CAPABILITY") == 0 && pr_imap_client_trusts_data(self)) {
-		pr_imap_client_set_capabilities(self,
-						pr_imap_response_dup_capabilities(response));
+		pr_imap_client_set_capabilities(self, pr_imap_response_dup_capabilities(response));
 	} else if (g_strcmp0(keyword, "BYE") == 0) {
 		g_free(self->bye_text);
 		self->bye_text = g_strdup(pr_imap_response_get_text(response));
 	}
 	if (g_strcmp0(code, "ALERT") == 0 && self->tls_active) {
-		g_signal_emit(self,
-			      signals[SIGNAL_ALERT],
-			      0,
-			      pr_imap_response_get_text(response));
+		g_signal_emit(self, signals[SIGNAL_ALERT], 0, pr_imap_response_get_text(response));
 	}
 	if (oldest != NULL && oldest->untagged != NULL)
 		g_ptr_array_add(oldest->untagged, pr_imap_response_ref(response));
@@ -589,10 +584,8 @@ pr_imap_client_status_error(PrImapClient *self, PrImapResponse *response)
 
 	if (strlen(safe) > 200)
 		safe[200] = '\0';
-	return g_error_new(PR_ERROR,
-			   PR_ERROR_SERVER_ERROR,
-			   _("The server refused the request: %s"),
-			   safe);
+	return g_error_new(
+		PR_ERROR, PR_ERROR_SERVER_ERROR, _("The server refused the request: %s"), safe);
 }
 
 static void
@@ -652,8 +645,7 @@ pr_imap_client_handle_tagged(PrImapClient *self, PrImapResponse *response)
 	pr_imap_client_send_next(self);
 }
 
-static void
-pr_imap_client_handle_greeting(PrImapClient *self, PrImapResponse *response);
+static void pr_imap_client_handle_greeting(PrImapClient *self, PrImapResponse *response);
 
 static void
 pr_imap_client_dispatch(PrImapClient *self, PrImapResponse *response)
@@ -722,6 +714,12 @@ pr_imap_client_read_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		return;
 	}
 	self->reading = FALSE;
+	/* a peer that closes without close_notify mid-session just hung up: report it
+	 * like any other closed connection, not as a TLS failure */
+	if (n < 0 && g_error_matches(error, G_TLS_ERROR, G_TLS_ERROR_EOF)) {
+		g_clear_error(&error);
+		n = 0;
+	}
 	if (n < 0) {
 		if (self->iostream != NULL) {
 			pr_error_convert(&error);
@@ -870,13 +868,11 @@ pr_imap_client_enqueue(PrImapClient *self,
 	pending->task = g_object_ref(task);
 	if (collect)
 		pending->untagged =
-		    g_ptr_array_new_with_free_func((GDestroyNotify)pr_imap_response_unref);
+			g_ptr_array_new_with_free_func((GDestroyNotify)pr_imap_response_unref);
 	if (cancellable != NULL) {
 		pending->cancellable = g_object_ref(cancellable);
-		pending->cancel_id = g_cancellable_connect(cancellable,
-							   G_CALLBACK(pr_imap_client_cancelled_cb),
-							   pending,
-							   NULL);
+		pending->cancel_id = g_cancellable_connect(
+			cancellable, G_CALLBACK(pr_imap_client_cancelled_cb), pending, NULL);
 	}
 	g_queue_push_tail(&self->sendq, pending);
 	pr_imap_client_send_next(self);
@@ -887,17 +883,13 @@ static gboolean
 pr_imap_client_check_ready(PrImapClient *self, GTask *task)
 {
 	if (!pr_imap_client_is_connected(self)) {
-		g_task_return_new_error(task,
-					PR_ERROR,
-					PR_ERROR_NOT_CONNECTED,
-					_("Not connected to the server"));
+		g_task_return_new_error(
+			task, PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected to the server"));
 		return FALSE;
 	}
 	if (g_cancellable_is_cancelled(g_task_get_cancellable(task))) {
-		g_task_return_new_error(task,
-					PR_ERROR,
-					PR_ERROR_CANCELLED,
-					_("The operation was cancelled"));
+		g_task_return_new_error(
+			task, PR_ERROR, PR_ERROR_CANCELLED, _("The operation was cancelled"));
 		return FALSE;
 	}
 	return TRUE;
@@ -945,12 +937,7 @@ pr_imap_client_run_async(PrImapClient *self,
 {
 	g_return_if_fail(PR_IS_IMAP_CLIENT(self));
 	g_return_if_fail(PR_IS_IMAP_COMMAND(command));
-	pr_imap_client_run_internal(self,
-				    command,
-				    CMD_FLAG_NONE,
-				    cancellable,
-				    callback,
-				    user_data);
+	pr_imap_client_run_internal(self, command, CMD_FLAG_NONE, cancellable, callback, user_data);
 }
 
 static gboolean
@@ -987,7 +974,7 @@ pr_imap_client_run_finish(PrImapClient *self,
 		GPtrArray *data = g_task_get_task_data(task);
 		*untagged = data != NULL ? g_ptr_array_ref(data)
 					 : g_ptr_array_new_with_free_func(
-					       (GDestroyNotify)pr_imap_response_unref);
+						   (GDestroyNotify)pr_imap_response_unref);
 	}
 	return response;
 }
@@ -1032,10 +1019,10 @@ pr_imap_client_capability_cb(GObject *source, GAsyncResult *res, gpointer user_d
 	if (!pr_imap_client_has_capability(self, "IMAP4REV1") &&
 	    !pr_imap_client_has_capability(self, "IMAP4REV2")) {
 		pr_imap_client_connect_failed(
-		    self,
-		    g_error_new_literal(PR_ERROR,
-					PR_ERROR_PROTOCOL_ERROR,
-					_("The server does not speak IMAP4rev1 or IMAP4rev2")));
+			self,
+			g_error_new_literal(PR_ERROR,
+					    PR_ERROR_PROTOCOL_ERROR,
+					    _("The server does not speak IMAP4rev1 or IMAP4rev2")));
 		return;
 	}
 	pr_imap_client_connect_done(self);
@@ -1094,8 +1081,7 @@ pr_imap_client_accept_certificate_cb(GTlsConnection *conn,
 	return FALSE;
 }
 
-static void
-pr_imap_client_handshake_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+static void pr_imap_client_handshake_cb(GObject *source, GAsyncResult *res, gpointer user_data);
 
 static void
 pr_imap_client_start_tls(PrImapClient *self)
@@ -1115,10 +1101,8 @@ pr_imap_client_start_tls(PrImapClient *self)
 	}
 	if (self->database != NULL)
 		g_tls_connection_set_database(G_TLS_CONNECTION(tls), self->database);
-	g_signal_connect(tls,
-			 "accept-certificate",
-			 G_CALLBACK(pr_imap_client_accept_certificate_cb),
-			 self);
+	g_signal_connect(
+		tls, "accept-certificate", G_CALLBACK(pr_imap_client_accept_certificate_cb), self);
 	self->cert_trusted = TRUE; /* until accept-certificate says otherwise */
 	self->cert_errors = 0;
 	g_tls_connection_handshake_async(G_TLS_CONNECTION(tls),
@@ -1126,10 +1110,8 @@ pr_imap_client_start_tls(PrImapClient *self)
 					 self->io_cancellable,
 					 pr_imap_client_handshake_cb,
 					 g_object_ref(self));
-	g_object_set_data_full(G_OBJECT(self->socket_conn),
-			       "pr-imap-tls",
-			       g_steal_pointer(&tls),
-			       g_object_unref);
+	g_object_set_data_full(
+		G_OBJECT(self->socket_conn), "pr-imap-tls", g_steal_pointer(&tls), g_object_unref);
 }
 
 static gchar *
@@ -1167,16 +1149,18 @@ pr_imap_client_handshake_cb(GObject *source, GAsyncResult *res, gpointer user_da
 		if (self->connect_task == NULL)
 			return;
 		if (!self->cert_trusted && self->cert_sha256 != NULL) {
-			g_autofree gchar *why = pr_imap_client_describe_cert_errors(self->cert_errors);
+			g_autofree gchar *why =
+				pr_imap_client_describe_cert_errors(self->cert_errors);
 			g_autoptr(GError) untrusted = NULL;
-			untrusted = g_error_new(PR_ERROR,
-						PR_ERROR_CERTIFICATE_UNTRUSTED,
-						_("The certificate of %s is not trusted (%s); "
-						  "SHA-256 fingerprint %s, subject %s"),
-						self->host,
-						why,
-						self->cert_sha256,
-						self->cert_subject != NULL ? self->cert_subject : "");
+			untrusted =
+				g_error_new(PR_ERROR,
+					    PR_ERROR_CERTIFICATE_UNTRUSTED,
+					    _("The certificate of %s is not trusted (%s); "
+					      "SHA-256 fingerprint %s, subject %s"),
+					    self->host,
+					    why,
+					    self->cert_sha256,
+					    self->cert_subject != NULL ? self->cert_subject : "");
 			pr_imap_client_connect_failed(self, g_steal_pointer(&untrusted));
 			return;
 		}
@@ -1255,11 +1239,11 @@ pr_imap_client_check_starttls(PrImapClient *self, gchar **plain_caps)
 
 	if (plain_caps == NULL || !g_strv_contains((const gchar *const *)plain_caps, "STARTTLS")) {
 		pr_imap_client_connect_failed(
-		    self,
-		    g_error_new(PR_ERROR,
-				PR_ERROR_STARTTLS_UNAVAILABLE,
-				_("The server %s does not offer STARTTLS"),
-				self->host));
+			self,
+			g_error_new(PR_ERROR,
+				    PR_ERROR_STARTTLS_UNAVAILABLE,
+				    _("The server %s does not offer STARTTLS"),
+				    self->host));
 		return;
 	}
 	command = pr_imap_command_new("STARTTLS");
@@ -1305,31 +1289,32 @@ pr_imap_client_handle_greeting(PrImapClient *self, PrImapResponse *response)
 	    (status != PR_IMAP_STATUS_OK && status != PR_IMAP_STATUS_PREAUTH &&
 	     status != PR_IMAP_STATUS_BYE)) {
 		pr_imap_client_connect_failed(
-		    self,
-		    g_error_new_literal(PR_ERROR,
-					PR_ERROR_PROTOCOL_ERROR,
-					_("The server did not send an IMAP greeting")));
+			self,
+			g_error_new_literal(PR_ERROR,
+					    PR_ERROR_PROTOCOL_ERROR,
+					    _("The server did not send an IMAP greeting")));
 		return;
 	}
 	if (status == PR_IMAP_STATUS_BYE) {
 		const gchar *text = pr_imap_response_get_text(response);
 		g_autofree gchar *safe = g_strescape(text != NULL ? text : "", NULL);
-		pr_imap_client_connect_failed(self,
-					      g_error_new(PR_ERROR,
-							  PR_ERROR_SERVER_ERROR,
-							  _("The server %s refused the connection: %s"),
-							  self->host,
-							  safe));
+		pr_imap_client_connect_failed(
+			self,
+			g_error_new(PR_ERROR,
+				    PR_ERROR_SERVER_ERROR,
+				    _("The server %s refused the connection: %s"),
+				    self->host,
+				    safe));
 		return;
 	}
 	if (status == PR_IMAP_STATUS_PREAUTH && self->security == PR_IMAP_SECURITY_STARTTLS) {
 		/* A pre-authenticated plaintext session can never be upgraded (RFC 9051). */
 		pr_imap_client_connect_failed(
-		    self,
-		    g_error_new(PR_ERROR,
-				PR_ERROR_STARTTLS_UNAVAILABLE,
-				_("The server %s sent PREAUTH, so STARTTLS is impossible"),
-				self->host));
+			self,
+			g_error_new(PR_ERROR,
+				    PR_ERROR_STARTTLS_UNAVAILABLE,
+				    _("The server %s sent PREAUTH, so STARTTLS is impossible"),
+				    self->host));
 		return;
 	}
 	self->state = status == PR_IMAP_STATUS_PREAUTH ? PR_IMAP_CLIENT_STATE_AUTHENTICATED
@@ -1419,10 +1404,8 @@ pr_imap_client_connect_async(PrImapClient *self,
 	task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(task, pr_imap_client_connect_async);
 	if (self->iostream != NULL || self->connect_task != NULL) {
-		g_task_return_new_error(task,
-					PR_ERROR,
-					PR_ERROR_BUSY,
-					_("The connection is already open"));
+		g_task_return_new_error(
+			task, PR_ERROR, PR_ERROR_BUSY, _("The connection is already open"));
 		return;
 	}
 	g_clear_object(&self->io_cancellable);
@@ -1430,10 +1413,10 @@ pr_imap_client_connect_async(PrImapClient *self,
 	if (cancellable != NULL) {
 		self->connect_cancellable = g_object_ref(cancellable);
 		self->connect_cancel_id =
-		    g_cancellable_connect(cancellable,
-					  G_CALLBACK(pr_imap_client_user_cancelled_cb),
-					  g_object_ref(self->io_cancellable),
-					  g_object_unref);
+			g_cancellable_connect(cancellable,
+					      G_CALLBACK(pr_imap_client_user_cancelled_cb),
+					      g_object_ref(self->io_cancellable),
+					      g_object_unref);
 	}
 	/* the parser keeps its sink and limits across connections */
 	if (self->parser == NULL)
@@ -1580,7 +1563,7 @@ pr_imap_client_setup_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 					self->utf8 = TRUE;
 			} else if (g_strcmp0(kw, "LIST") == 0) {
 				g_autoptr(PrImapListEntry) entry =
-				    pr_imap_response_parse_list(r, FALSE, NULL);
+					pr_imap_response_parse_list(r, FALSE, NULL);
 				if (entry != NULL)
 					self->delimiter = entry->delimiter;
 			}
@@ -1628,9 +1611,8 @@ pr_imap_client_setup(GTask *task)
 	if (pr_imap_client_has_capability(self, "ID")) {
 		g_autoptr(PrImapCommand) command = pr_imap_command_new("ID");
 		/* name and version only: nothing that identifies the user or machine */
-		pr_imap_command_add_printf(command,
-					   "(\"name\" \"Postroom\" \"version\" \"%s\")",
-					   PACKAGE_VERSION);
+		pr_imap_command_add_printf(
+			command, "(\"name\" \"Postroom\" \"version\" \"%s\")", PACKAGE_VERSION);
 		pr_imap_client_setup_queue(self, task, command);
 	}
 	list = pr_imap_command_new("LIST");
@@ -1668,12 +1650,13 @@ pr_imap_client_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (response == NULL) {
 		if (g_error_matches(error, PR_ERROR, PR_ERROR_SERVER_ERROR) ||
 		    g_error_matches(error, PR_ERROR, PR_ERROR_LOGIN_FAILED)) {
-			pr_imap_client_login_fail(task,
-						  g_error_new(PR_ERROR,
-							      PR_ERROR_LOGIN_FAILED,
-							      _("The server %s rejected the login: %s"),
-							      self->host,
-							      error->message));
+			pr_imap_client_login_fail(
+				task,
+				g_error_new(PR_ERROR,
+					    PR_ERROR_LOGIN_FAILED,
+					    _("The server %s rejected the login: %s"),
+					    self->host,
+					    error->message));
 			return;
 		}
 		pr_imap_client_login_fail(task, g_steal_pointer(&error));
@@ -1682,11 +1665,11 @@ pr_imap_client_auth_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (sasl != NULL && !pr_imap_sasl_is_complete(sasl)) {
 		/* SCRAM: a server that did not prove it knows the password is not trusted */
 		pr_imap_client_login_fail(
-		    task,
-		    g_error_new(PR_ERROR,
-				PR_ERROR_LOGIN_FAILED,
-				_("The server %s did not complete the authentication exchange"),
-				self->host));
+			task,
+			g_error_new(PR_ERROR,
+				    PR_ERROR_LOGIN_FAILED,
+				    _("The server %s did not complete the authentication exchange"),
+				    self->host));
 		return;
 	}
 	g_task_set_task_data(task, NULL, NULL);
@@ -1732,10 +1715,8 @@ pr_imap_client_login_async(PrImapClient *self,
 	task = g_task_new(self, cancellable, callback, user_data);
 	g_task_set_source_tag(task, pr_imap_client_login_async);
 	if (!pr_imap_client_is_connected(self) || self->connect_task != NULL) {
-		g_task_return_new_error(task,
-					PR_ERROR,
-					PR_ERROR_NOT_CONNECTED,
-					_("Not connected to the server"));
+		g_task_return_new_error(
+			task, PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected to the server"));
 		return;
 	}
 	if (self->state == PR_IMAP_CLIENT_STATE_AUTHENTICATED) {
@@ -1757,9 +1738,8 @@ pr_imap_client_login_async(PrImapClient *self,
 	}
 
 	offered = pr_imap_client_dup_auth_mechanisms(self);
-	mech = pr_imap_sasl_choose(mechanism != NULL ? mechanism : "auto",
-				   (const gchar *const *)offered,
-				   &error);
+	mech = pr_imap_sasl_choose(
+		mechanism != NULL ? mechanism : "auto", (const gchar *const *)offered, &error);
 	if (mech == NULL && error != NULL) {
 		pr_imap_client_login_fail(task, g_steal_pointer(&error));
 		return;
@@ -1797,9 +1777,9 @@ pr_imap_client_login_async(PrImapClient *self,
 			}
 			/* RFC 4959: an empty initial response is sent as "=" */
 			encoded = g_bytes_get_size(initial) == 0
-				      ? g_strdup("=")
-				      : g_base64_encode(g_bytes_get_data(initial, NULL),
-							g_bytes_get_size(initial));
+					  ? g_strdup("=")
+					  : g_base64_encode(g_bytes_get_data(initial, NULL),
+							    g_bytes_get_size(initial));
 			pr_imap_command_add_atom(command, encoded);
 			explicit_bzero(encoded, strlen(encoded));
 		}
@@ -1835,10 +1815,8 @@ pr_imap_client_idle_async(PrImapClient *self,
 
 	g_task_set_source_tag(task, pr_imap_client_idle_async);
 	if (!pr_imap_client_is_connected(self)) {
-		g_task_return_new_error(task,
-					PR_ERROR,
-					PR_ERROR_NOT_CONNECTED,
-					_("Not connected to the server"));
+		g_task_return_new_error(
+			task, PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected to the server"));
 		return;
 	}
 	if (!pr_imap_client_has_capability(self, "IDLE")) {
@@ -1878,10 +1856,7 @@ pr_imap_client_idle_done_async(PrImapClient *self,
 			idle = p;
 	}
 	if (idle == NULL) {
-		g_task_return_new_error(task,
-					PR_ERROR,
-					PR_ERROR_NOT_CONNECTED,
-					_("Not idling"));
+		g_task_return_new_error(task, PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not idling"));
 		return;
 	}
 	idle->done_sent = TRUE;
@@ -1955,7 +1930,7 @@ pr_imap_client_get_state(PrImapClient *self)
 const gchar *const *
 pr_imap_client_get_capabilities(PrImapClient *self)
 {
-	static const gchar *const empty[] = {NULL};
+	static const gchar *const empty[] = { NULL };
 	g_return_val_if_fail(PR_IS_IMAP_CLIENT(self), empty);
 	return self->capabilities != NULL ? (const gchar *const *)self->capabilities : empty;
 }
@@ -2131,9 +2106,8 @@ pr_imap_client_dispose(GObject *object)
 
 	if (self->iostream != NULL || self->connect_task != NULL) {
 		g_autoptr(GError) error = NULL;
-		error = g_error_new_literal(PR_ERROR,
-					    PR_ERROR_CANCELLED,
-					    _("The connection was closed"));
+		error = g_error_new_literal(
+			PR_ERROR, PR_ERROR_CANCELLED, _("The connection was closed"));
 		pr_imap_client_teardown(self);
 		pr_imap_client_fail_all(self, error);
 	}

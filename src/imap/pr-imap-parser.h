@@ -71,6 +71,8 @@ pr_imap_parser_reset(PrImapParser *self);
  * appended to the queue read by pr_imap_parser_pop(). FALSE with a ProtocolError when
  * the input breaks the grammar or a bound; after that the parser refuses further input
  * until reset.
+ * Leniency: a bare LF ends a line like CRLF (a CR elsewhere is an error); keywords are
+ * case-insensitive; "A1 OK" without text is accepted.
  */
 gboolean
 pr_imap_parser_feed(PrImapParser *self, const guint8 *data, gsize len, GError **error);

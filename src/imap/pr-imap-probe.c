@@ -32,14 +32,14 @@ pr_imap_probe_build_result(PrImapProbe *self)
 	const gchar *sha256 = pr_imap_client_get_certificate_sha256(self->client);
 	const gchar *subject = pr_imap_client_get_certificate_subject(self->client);
 	const gchar *const *caps = pr_imap_client_get_capabilities(self->client);
-	const gchar *const empty[] = {NULL};
+	const gchar *const empty[] = { NULL };
 
 	g_variant_builder_add(&builder, "{sv}", "capabilities", g_variant_new_strv(caps, -1));
-	g_variant_builder_add(&builder,
-			      "{sv}",
-			      "security",
-			      g_variant_new_string(
-				  pr_imap_client_get_security_negotiated(self->client)));
+	g_variant_builder_add(
+		&builder,
+		"{sv}",
+		"security",
+		g_variant_new_string(pr_imap_client_get_security_negotiated(self->client)));
 	g_variant_builder_add(&builder,
 			      "{sv}",
 			      "certificate-sha256",
@@ -48,24 +48,24 @@ pr_imap_probe_build_result(PrImapProbe *self)
 			      "{sv}",
 			      "certificate-subject",
 			      g_variant_new_string(subject != NULL ? subject : ""));
-	g_variant_builder_add(&builder,
-			      "{sv}",
-			      "certificate-trusted",
-			      g_variant_new_boolean(
-				  pr_imap_client_get_certificate_trusted(self->client)));
-	g_variant_builder_add(&builder,
-			      "{sv}",
-			      "auth-mechanisms",
-			      g_variant_new_strv(self->auth_mechanisms != NULL
-						     ? (const gchar *const *)self->auth_mechanisms
-						     : empty,
-						 -1));
-	g_variant_builder_add(&builder,
-			      "{sv}",
-			      "authenticated",
-			      g_variant_new_boolean(self->authenticated));
+	g_variant_builder_add(
+		&builder,
+		"{sv}",
+		"certificate-trusted",
+		g_variant_new_boolean(pr_imap_client_get_certificate_trusted(self->client)));
+	g_variant_builder_add(
+		&builder,
+		"{sv}",
+		"auth-mechanisms",
+		g_variant_new_strv(self->auth_mechanisms != NULL
+					   ? (const gchar *const *)self->auth_mechanisms
+					   : empty,
+				   -1));
+	g_variant_builder_add(
+		&builder, "{sv}", "authenticated", g_variant_new_boolean(self->authenticated));
 	if (self->have_folders)
-		g_variant_builder_add(&builder, "{sv}", "folders", g_variant_new_uint32(self->folders));
+		g_variant_builder_add(
+			&builder, "{sv}", "folders", g_variant_new_uint32(self->folders));
 	g_clear_pointer(&self->result, g_variant_unref);
 	self->result = g_variant_ref_sink(g_variant_builder_end(&builder));
 }
@@ -201,10 +201,8 @@ pr_imap_probe_run_async(PrImapProbe *self,
 	g_return_if_fail(PR_IS_IMAP_PROBE(self));
 	g_task_set_source_tag(task, pr_imap_probe_run_async);
 	g_task_set_check_cancellable(task, FALSE);
-	pr_imap_client_connect_async(self->client,
-				     cancellable,
-				     pr_imap_probe_connect_cb,
-				     g_steal_pointer(&task));
+	pr_imap_client_connect_async(
+		self->client, cancellable, pr_imap_probe_connect_cb, g_steal_pointer(&task));
 }
 
 gboolean

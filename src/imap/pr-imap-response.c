@@ -1043,6 +1043,11 @@ pr_imap_rfc2047_flush(PrImapRfc2047 *st)
 
 	if (st->raw_len == 0)
 		return;
+	/* an empty encoded word decodes to nothing (and an empty GByteArray has no data) */
+	if (st->bytes->len == 0) {
+		st->raw_len = 0;
+		return;
+	}
 	if (g_ascii_strcasecmp(st->charset, "UTF-8") == 0 ||
 	    g_ascii_strcasecmp(st->charset, "US-ASCII") == 0) {
 		conv = g_utf8_make_valid((const gchar *)st->bytes->data, (gssize)st->bytes->len);

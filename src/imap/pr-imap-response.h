@@ -135,6 +135,9 @@ pr_imap_list_entry_free(PrImapListEntry *entry);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrImapListEntry, pr_imap_list_entry_free)
 
 /* "* LIST" / "* LSUB". @utf8: the session enabled UTF8=ACCEPT. */
+/* A name that is not valid modified UTF-7 (or not UTF-8 under @utf8) is a ProtocolError,
+ * never a raw fallback that could collide with another mailbox's decoded name. Names are
+ * not sanitised for filesystem use ("../x" is a legal IMAP name). */
 PrImapListEntry *
 pr_imap_response_parse_list(const PrImapResponse *self, gboolean utf8, GError **error);
 

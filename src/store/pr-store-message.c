@@ -785,9 +785,9 @@ pr_store_get_message_by_uid(PrStore *self, gint64 folder_id, guint32 uid, GError
 		g_set_error(error,
 			    PR_ERROR,
 			    PR_ERROR_NOT_FOUND,
-			    _("No message with UID %u in folder %" G_GINT64_FORMAT),
+			    _("No message with UID %u in folder %lld"),
 			    uid,
-			    folder_id);
+			    (long long)folder_id);
 		return NULL;
 	}
 	return pr_store_message_from_row(stmt, NULL);
@@ -869,14 +869,14 @@ pr_store_body_begin(PrStore *self, guint64 id, GError **error)
 	}
 	bucket = g_strdup_printf("%s/%02x", self->messages_dir, (guint)(id % 256));
 	if (g_mkdir(bucket, 0700) != 0 && errno != EEXIST) {
-		pr_store_set_errno_error(error, "create", bucket, errno);
+		pr_store_set_errno_error(error, errno, _("Cannot create %s"), bucket);
 		return NULL;
 	}
 	tmp_path = g_strdup_printf("%s/.%" G_GUINT64_FORMAT ".eml.tmp-XXXXXX", bucket, id);
 	/* O_CREAT | O_EXCL with a random suffix, mode 0600 */
 	fd = g_mkstemp_full(tmp_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
 	if (fd < 0) {
-		pr_store_set_errno_error(error, "create", tmp_path, errno);
+		pr_store_set_errno_error(error, errno, _("Cannot create %s"), tmp_path);
 		return NULL;
 	}
 	body = g_new0(PrStoreBody, 1);
@@ -900,8 +900,8 @@ pr_store_body_get(guint64 id, GOutputStream *stream, GError **error)
 		g_set_error(error,
 			    PR_ERROR,
 			    PR_ERROR_INVALID_ARGUMENT,
-			    _("Not an open body stream of message %" G_GUINT64_FORMAT),
-			    id);
+			    _("Not an open body stream of message %llu"),
+			    (unsigned long long)id);
 		return NULL;
 	}
 	return body;
@@ -938,7 +938,7 @@ pr_store_body_finish_file(PrStoreBody *body,
 		return FALSE;
 	}
 	if (fdatasync(fd) != 0) {
-		pr_store_set_errno_error(error, "sync", body->tmp_path, errno);
+		pr_store_set_errno_error(error, errno, _("Cannot sync %s"), body->tmp_path);
 		return FALSE;
 	}
 	if (!g_output_stream_close(stream, NULL, &error_local)) {
@@ -951,7 +951,7 @@ pr_store_body_finish_file(PrStoreBody *body,
 		return FALSE;
 	}
 	if (g_rename(body->tmp_path, path) != 0) {
-		pr_store_set_errno_error(error, "rename", body->tmp_path, errno);
+		pr_store_set_errno_error(error, errno, _("Cannot rename %s"), body->tmp_path);
 		return FALSE;
 	}
 	return TRUE;
@@ -995,7 +995,7 @@ pr_store_body_commit(PrStore *self,
 		return FALSE;
 	if (!G_IS_UNIX_OUTPUT_STREAM(stream)) {
 		g_set_error_literal(
-			error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT, "not a file stream");
+			error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT, _("Not a body file stream"));
 		return FALSE;
 	}
 	path = pr_store_get_body_path(self, id);
@@ -1061,10 +1061,10 @@ pr_store_open_body(PrStore *self, guint64 id, GError **error)
 		g_set_error(error,
 			    PR_ERROR,
 			    PR_ERROR_NOT_DOWNLOADED,
-			    _("Message %" G_GUINT64_FORMAT " has not been downloaded"),
-			    id);
+			    _("Message %llu has not been downloaded"),
+			    (unsigned long long)id);
 		return -1;
 	}
-	pr_store_set_errno_error(error, "open", path, errno);
+	pr_store_set_errno_error(error, errno, _("Cannot open %s"), path);
 	return -1;
 }

@@ -118,7 +118,8 @@ void pr_store_stmt_release(PrStoreStmt *stmt);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrStoreStmt, pr_store_stmt_release)
 
 void pr_store_set_db_error(PrStore *self, GError **error);
-void pr_store_set_errno_error(GError **error, const gchar *action, const gchar *path, gint errsv);
+void pr_store_set_errno_error(GError **error, gint errsv, const gchar *format, ...)
+	G_GNUC_PRINTF(3, 4);
 void pr_store_set_folder_id_error(GError **error, gint64 id);
 void pr_store_set_message_error(GError **error, guint64 id);
 PrStoreStmt *pr_store_prepare(PrStore *self, PrStoreStmtId id, GError **error);

@@ -501,7 +501,7 @@ pr_sync_bodies_folder_start(BodiesData *data)
 	PrSync *self = data->self;
 	g_autoptr(GPtrArray) changed = NULL;
 	g_autoptr(GError) error = NULL;
-	PrStoreQuery query = {0};
+	PrStoreQuery query = { 0 };
 
 	data->mark_clean = FALSE;
 	data->commits = 0;

@@ -69,6 +69,10 @@ typedef struct {
 	/* queries */
 	guint pending;
 	gboolean failed;
+	gulong untagged_id;
+	GError *query_error;
+	GArray *found; /* what the pending UID SEARCH found, or NULL */
+	gboolean found_is_listing;
 	GArray *listing;	  /* sorted UIDs the folder should hold, or NULL */
 	GArray *candidates;	  /* sorted UIDs >= the stored UIDNEXT, or NULL */
 	GHashTable *server_flags; /* plain diff: uid -> flags key */
@@ -101,6 +105,8 @@ mailbox_data_free(MailboxData *data)
 	g_clear_pointer(&data->seen_add, g_array_unref);
 	g_clear_pointer(&data->seen_remove, g_array_unref);
 	g_clear_pointer(&data->fetch_uids, g_array_unref);
+	g_clear_pointer(&data->found, g_array_unref);
+	g_clear_error(&data->query_error);
 	g_free(data);
 }
 
@@ -114,6 +120,11 @@ pr_sync_mailbox_fail(GTask *task, GError *error)
 		return;
 	}
 	data->failed = TRUE;
+	if (data->untagged_id != 0) {
+		PrSync *self = g_task_get_source_object(task);
+		g_signal_handler_disconnect(self->client, data->untagged_id);
+		data->untagged_id = 0;
+	}
 	g_task_return_error(task, error);
 }
 
@@ -718,18 +729,6 @@ pr_sync_mailbox_queries_done(GTask *task)
 	pr_sync_mailbox_push_seen(task);
 }
 
-typedef enum {
-	QUERY_CHANGEDSINCE,
-	QUERY_ALL_FLAGS,
-	QUERY_LISTING,
-	QUERY_CANDIDATES,
-} QueryKind;
-
-typedef struct {
-	GTask *task;
-	QueryKind kind;
-} QueryOp;
-
 static gboolean
 pr_sync_mailbox_collect_fetch(MailboxData *data, GPtrArray *untagged, gboolean all, GError **error)
 {
@@ -756,20 +755,47 @@ pr_sync_mailbox_collect_fetch(MailboxData *data, GPtrArray *untagged, gboolean a
 	return TRUE;
 }
 
+/*
+ * Pipelined queries may be answered in parallel (Dovecot runs FETCH and SEARCH side by
+ * side), so their untagged responses are told apart by keyword, not by which command was
+ * the oldest in flight when they arrived. At most one UID SEARCH is pending at a time, and
+ * a FETCH with UID and FLAGS is the message's current flags whichever command caused it.
+ */
+static void
+pr_sync_mailbox_untagged_cb(PrImapClient *client, PrImapResponse *response, gpointer user_data)
+{
+	GTask *task = user_data;
+	MailboxData *data = g_task_get_task_data(task);
+	const gchar *keyword = pr_imap_response_get_keyword(response);
+	g_autoptr(GPtrArray) one = NULL;
+	GError *error = NULL;
+	gboolean ok = TRUE;
+
+	if (data->failed || data->query_error != NULL)
+		return;
+	if (g_strcmp0(keyword, "FETCH") != 0 && g_strcmp0(keyword, "SEARCH") != 0 &&
+	    g_strcmp0(keyword, "ESEARCH") != 0)
+		return;
+	one = g_ptr_array_new();
+	g_ptr_array_add(one, response);
+	if (g_strcmp0(keyword, "FETCH") == 0)
+		ok = pr_sync_mailbox_collect_fetch(data, one, data->server_flags != NULL, &error);
+	else if (data->found != NULL)
+		ok = pr_sync_collect_search(one, data->found, &error);
+	if (!ok)
+		data->query_error = error;
+}
+
 static void
 pr_sync_mailbox_query_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
-	QueryOp *op = user_data;
-	g_autoptr(GTask) task = op->task;
-	QueryKind kind = op->kind;
+	g_autoptr(GTask) task = G_TASK(user_data);
+	PrSync *self = g_task_get_source_object(task);
 	MailboxData *data = g_task_get_task_data(task);
 	g_autoptr(PrImapResponse) response = NULL;
-	g_autoptr(GPtrArray) untagged = NULL;
 	g_autoptr(GError) error = NULL;
-	gboolean ok = TRUE;
 
-	g_free(op);
-	response = pr_imap_client_run_finish(PR_IMAP_CLIENT(source), res, &untagged, &error);
+	response = pr_imap_client_run_finish(PR_IMAP_CLIENT(source), res, NULL, &error);
 	data->pending--;
 	if (data->failed)
 		return;
@@ -777,52 +803,44 @@ pr_sync_mailbox_query_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		pr_sync_mailbox_fail(task, g_steal_pointer(&error));
 		return;
 	}
-	switch (kind) {
-	case QUERY_CHANGEDSINCE:
-		ok = pr_sync_mailbox_collect_fetch(data, untagged, FALSE, &error);
-		break;
-	case QUERY_ALL_FLAGS:
-		ok = pr_sync_mailbox_collect_fetch(data, untagged, TRUE, &error);
-		break;
-	case QUERY_LISTING:
-		data->listing = g_array_new(FALSE, FALSE, sizeof(guint32));
-		ok = pr_sync_collect_search(untagged, data->listing, &error);
-		break;
-	case QUERY_CANDIDATES: {
-		g_autoptr(GArray) found = g_array_new(FALSE, FALSE, sizeof(guint32));
-		ok = pr_sync_collect_search(untagged, found, &error);
+	if (data->pending > 0)
+		return;
+	/* every untagged answer came before the last tagged one */
+	g_signal_handler_disconnect(self->client, data->untagged_id);
+	data->untagged_id = 0;
+	if (data->query_error != NULL) {
+		pr_sync_mailbox_fail(task, g_steal_pointer(&data->query_error));
+		return;
+	}
+	if (data->found != NULL && data->found_is_listing) {
+		data->listing = g_steal_pointer(&data->found);
+	} else if (data->found != NULL) {
 		/* "UID n:*" always matches the highest UID, even when it is below n */
 		data->candidates = g_array_new(FALSE, FALSE, sizeof(guint32));
-		for (guint i = 0; ok && i < found->len; i++) {
-			guint32 uid = g_array_index(found, guint32, i);
+		for (guint i = 0; i < data->found->len; i++) {
+			guint32 uid = g_array_index(data->found, guint32, i);
 			if (uid >= data->since_uid)
 				g_array_append_val(data->candidates, uid);
 		}
-		break;
 	}
-	default:
-		g_assert_not_reached();
-	}
-	if (!ok) {
-		pr_sync_mailbox_fail(task, g_steal_pointer(&error));
-		return;
-	}
-	if (data->pending == 0)
-		pr_sync_mailbox_queries_done(task);
+	pr_sync_mailbox_queries_done(task);
 }
 
 static void
-pr_sync_mailbox_query(GTask *task, QueryKind kind, PrImapCommand *command)
+pr_sync_mailbox_query(GTask *task, PrImapCommand *command)
 {
 	PrSync *self = g_task_get_source_object(task);
 	MailboxData *data = g_task_get_task_data(task);
-	QueryOp *op = g_new0(QueryOp, 1);
 
-	op->task = g_object_ref(task);
-	op->kind = kind;
+	if (data->untagged_id == 0)
+		data->untagged_id = g_signal_connect(
+			self->client, "untagged", G_CALLBACK(pr_sync_mailbox_untagged_cb), task);
 	data->pending++;
-	pr_sync_run_command(
-		self, command, g_task_get_cancellable(task), pr_sync_mailbox_query_cb, op);
+	pr_sync_run_command(self,
+			    command,
+			    g_task_get_cancellable(task),
+			    pr_sync_mailbox_query_cb,
+			    g_object_ref(task));
 }
 
 /* UID SEARCH [RETURN (ALL)] [UID n:*] <criteria or ALL> */
@@ -892,6 +910,26 @@ pr_sync_mailbox_plan(GTask *task)
 		data->flags_synced = TRUE;
 	}
 
+	g_debug("%s: %s%s, UIDVALIDITY %u UIDNEXT %u (had %u) HIGHESTMODSEQ %" G_GUINT64_FORMAT
+		" (had %" G_GUINT64_FORMAT "), %u messages (had %u), %u changes reported: "
+		"%s%s%s%s",
+		data->name,
+		data->method == PR_SYNC_METHOD_QRESYNC	   ? "QRESYNC"
+		: data->method == PR_SYNC_METHOD_CONDSTORE ? "CONDSTORE"
+							   : "plain",
+		data->sent_qresync ? " (resync)" : "",
+		data->uidvalidity,
+		data->uidnext,
+		stored->uidnext,
+		data->highestmodseq,
+		stored->highestmodseq,
+		data->exists,
+		stored->messages,
+		data->updates->len,
+		changedsince ? "CHANGEDSINCE " : "",
+		all_flags ? "all-flags " : "",
+		listing ? "listing " : "",
+		candidates ? "new-uids" : "");
 	if (candidates && stored->uidnext <= 1) {
 		candidates = FALSE;
 		listing = TRUE;
@@ -906,23 +944,26 @@ pr_sync_mailbox_plan(GTask *task)
 		pr_imap_command_add_atom(command, "1:* (UID FLAGS)");
 		pr_imap_command_add_printf(
 			command, "(CHANGEDSINCE %" G_GUINT64_FORMAT ")", stored->highestmodseq);
-		pr_sync_mailbox_query(task, QUERY_CHANGEDSINCE, command);
+		pr_sync_mailbox_query(task, command);
 		g_object_unref(command);
 	}
 	if (all_flags) {
 		PrImapCommand *command = pr_sync_command_new(self, "UID FETCH");
 		pr_imap_command_add_atom(command, "1:* (UID FLAGS)");
-		pr_sync_mailbox_query(task, QUERY_ALL_FLAGS, command);
+		pr_sync_mailbox_query(task, command);
 		g_object_unref(command);
 	}
 	if (listing) {
 		PrImapCommand *command = pr_sync_search_command(self, 0, TRUE);
-		pr_sync_mailbox_query(task, QUERY_LISTING, command);
+		data->found = g_array_new(FALSE, FALSE, sizeof(guint32));
+		data->found_is_listing = TRUE;
+		pr_sync_mailbox_query(task, command);
 		g_object_unref(command);
 	} else if (candidates) {
 		PrImapCommand *command = pr_sync_search_command(self, stored->uidnext, FALSE);
 		data->since_uid = stored->uidnext;
-		pr_sync_mailbox_query(task, QUERY_CANDIDATES, command);
+		data->found = g_array_new(FALSE, FALSE, sizeof(guint32));
+		pr_sync_mailbox_query(task, command);
 		g_object_unref(command);
 	}
 	if (data->pending == 0)
@@ -969,6 +1010,23 @@ pr_sync_mailbox_retire(GTask *task, GError **error)
 	if (data->folder == NULL)
 		return FALSE;
 	data->seen_mark = 0;
+	return TRUE;
+}
+
+static gboolean
+pr_sync_mailbox_save_uidvalidity(GTask *task, GError **error)
+{
+	PrSync *self = g_task_get_source_object(task);
+	MailboxData *data = g_task_get_task_data(task);
+	g_autoptr(PrStoreFolder) folder = NULL;
+
+	folder = pr_store_get_folder_by_id(self->store, data->folder->id, error);
+	if (folder == NULL)
+		return FALSE;
+	folder->uidvalidity = data->uidvalidity;
+	if (!pr_store_save_folder(self->store, folder, error))
+		return FALSE;
+	data->folder->uidvalidity = data->uidvalidity;
 	return TRUE;
 }
 
@@ -1074,6 +1132,13 @@ pr_sync_mailbox_selected(GTask *task, GPtrArray *untagged)
 		/* nothing tells whether UIDs still mean the same: compare everything */
 		data->sent_qresync = FALSE;
 		data->folder->last_sync = 0;
+	} else if (stored->uidvalidity == 0) {
+		/* the first sync: what it stores is in this UID space, so that an interrupted
+		 * first sync resumes instead of retiring what it fetched */
+		if (!pr_sync_mailbox_save_uidvalidity(task, &error)) {
+			pr_sync_mailbox_fail(task, error);
+			return;
+		}
 	}
 	pr_sync_mailbox_plan(task);
 }

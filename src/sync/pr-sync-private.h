@@ -26,8 +26,6 @@ struct _PrSync {
 	PrSyncMethod max_method;
 	guint command_count;
 	gboolean busy;
-	GKeyFile *state; /* sync-state.ini in the store directory, loaded lazily */
-	gchar *state_path;
 };
 
 /* Helpers (pr-sync.c) ------------------------------------------------------------------- */

@@ -4,8 +4,6 @@
  */
 #define G_LOG_DOMAIN "PrSync"
 
-#include <glib/gi18n-lib.h>
-
 #include "pr-error.h"
 #include "pr-sync-private.h"
 
@@ -19,87 +17,57 @@
  * server wins. Without CONDSTORE nothing tells whether the server changed it, so the
  * local \Seen wins for these messages.
  *
- * The marks live in sync-state.ini in the store directory (a key file: folder id -> mark)
- * so the store's schema stays the store engineer's; they are written only when they
- * change, atomically (g_file_set_contents). A lost mark only means one sync where the
- * server wins everywhere.
+ * The marks are kept for the life of the process, per store directory and folder id (so
+ * they outlive one PrSync: the daemon may make one per operation). They are not written
+ * to disk: the store has no place for them yet and its directory must hold only what
+ * pr_store_destroy() removes. After a restart the first sync of a folder knows no mark
+ * and lets the server win everywhere; from then on local changes count again.
  */
 
-#define PR_SYNC_STATE_FILE  "sync-state.ini"
-#define PR_SYNC_STATE_GROUP "seen-marks"
+static GHashTable *pr_sync_marks = NULL; /* "dir\nfolder-id" -> guint64 * */
 
-static GKeyFile *
-pr_sync_seen_state(PrSync *self)
+static gchar *
+pr_sync_seen_key(PrSync *self, gint64 folder_id)
 {
-	g_autoptr(GError) error = NULL;
-
-	if (self->state != NULL)
-		return self->state;
-	self->state = g_key_file_new();
-	self->state_path =
-		g_build_filename(pr_store_get_directory(self->store), PR_SYNC_STATE_FILE, NULL);
-	if (!g_key_file_load_from_file(self->state, self->state_path, G_KEY_FILE_NONE, &error) &&
-	    !g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-		g_warning("ignoring %s: %s", self->state_path, error->message);
-	return self->state;
+	return g_strdup_printf(
+		"%s\n%" G_GINT64_FORMAT, pr_store_get_directory(self->store), folder_id);
 }
 
 guint64
 pr_sync_seen_get_mark(PrSync *self, gint64 folder_id)
 {
-	GKeyFile *state = pr_sync_seen_state(self);
-	g_autofree gchar *key = g_strdup_printf("%" G_GINT64_FORMAT, folder_id);
+	g_autofree gchar *key = NULL;
+	guint64 *mark;
 
-	return g_key_file_get_uint64(state, PR_SYNC_STATE_GROUP, key, NULL);
-}
-
-static gboolean
-pr_sync_seen_save(PrSync *self, GError **error)
-{
-	g_autofree gchar *data = NULL;
-	gsize len = 0;
-	g_autoptr(GError) error_local = NULL;
-
-	data = g_key_file_to_data(self->state, &len, NULL);
-	if (!g_file_set_contents_full(self->state_path,
-				      data,
-				      (gssize)len,
-				      G_FILE_SET_CONTENTS_CONSISTENT,
-				      0600,
-				      &error_local)) {
-		g_set_error(error,
-			    PR_ERROR,
-			    PR_ERROR_STORE_FAILED,
-			    _("Could not save the synchronisation state: %s"),
-			    error_local->message);
-		return FALSE;
-	}
-	return TRUE;
+	if (pr_sync_marks == NULL)
+		return 0;
+	key = pr_sync_seen_key(self, folder_id);
+	mark = g_hash_table_lookup(pr_sync_marks, key);
+	/* a mark from another store that used the same directory means nothing here */
+	if (mark == NULL || *mark > pr_store_get_change_counter(self->store))
+		return 0;
+	return *mark;
 }
 
 gboolean
 pr_sync_seen_set_mark(PrSync *self, gint64 folder_id, guint64 mark, GError **error)
 {
-	GKeyFile *state = pr_sync_seen_state(self);
-	g_autofree gchar *key = g_strdup_printf("%" G_GINT64_FORMAT, folder_id);
-
-	if (g_key_file_get_uint64(state, PR_SYNC_STATE_GROUP, key, NULL) == mark)
-		return TRUE;
-	g_key_file_set_uint64(state, PR_SYNC_STATE_GROUP, key, mark);
-	return pr_sync_seen_save(self, error);
+	if (pr_sync_marks == NULL)
+		pr_sync_marks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	g_hash_table_replace(
+		pr_sync_marks, pr_sync_seen_key(self, folder_id), g_memdup2(&mark, sizeof(mark)));
+	return TRUE;
 }
 
 void
 pr_sync_seen_forget(PrSync *self, gint64 folder_id)
 {
-	GKeyFile *state = pr_sync_seen_state(self);
-	g_autofree gchar *key = g_strdup_printf("%" G_GINT64_FORMAT, folder_id);
-	g_autoptr(GError) error = NULL;
+	g_autofree gchar *key = NULL;
 
-	if (!g_key_file_remove_key(state, PR_SYNC_STATE_GROUP, key, NULL))
+	if (pr_sync_marks == NULL)
 		return;
-	if (!pr_sync_seen_save(self, &error))
-		g_warning("%s", error->message);
+	key = pr_sync_seen_key(self, folder_id);
+	g_hash_table_remove(pr_sync_marks, key);
 }
 
 GHashTable *

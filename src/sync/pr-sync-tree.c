@@ -76,14 +76,18 @@ pr_sync_strv_equal(gchar **a, gchar **b)
 	return TRUE;
 }
 
-/* LIST attributes as kept: \Subscribed is tracked in remote_subscribed instead. */
+/* LIST attributes as kept: \Subscribed is tracked in remote_subscribed instead, and
+ * \Marked/\Unmarked are hints that change whenever the mailbox is read (they would make
+ * every tree sync a change). */
 static gchar **
 pr_sync_list_attributes(const PrImapListEntry *entry)
 {
 	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
 
 	for (guint i = 0; entry->attributes != NULL && entry->attributes[i] != NULL; i++) {
-		if (g_ascii_strcasecmp(entry->attributes[i], "\\Subscribed") == 0)
+		if (g_ascii_strcasecmp(entry->attributes[i], "\\Subscribed") == 0 ||
+		    g_ascii_strcasecmp(entry->attributes[i], "\\Marked") == 0 ||
+		    g_ascii_strcasecmp(entry->attributes[i], "\\Unmarked") == 0)
 			continue;
 		g_strv_builder_add(builder, entry->attributes[i]);
 	}
@@ -137,6 +141,7 @@ pr_sync_tree_apply(PrSync *self, TreeData *data, gboolean *changed, GError **err
 		    g_strcmp0(folder->special_use, entry->special_use) == 0 &&
 		    folder->remote_subscribed == remote_subscribed)
 			continue;
+		g_debug("folder %s changed on the server", folder->name);
 		g_free(folder->raw_name);
 		folder->raw_name = g_strdup(entry->raw_name);
 		folder->delimiter = entry->delimiter;
@@ -249,7 +254,8 @@ pr_sync_tree_queue(PrSync *self,
 		return FALSE;
 	if (g_strcmp0(verb, "LIST") == 0 && data->list_extended) {
 		if (pr_imap_client_has_capability(self->client, "SPECIAL-USE"))
-			pr_imap_command_add_atom(command, "RETURN (SUBSCRIBED CHILDREN SPECIAL-USE)");
+			pr_imap_command_add_atom(command,
+						 "RETURN (SUBSCRIBED CHILDREN SPECIAL-USE)");
 		else
 			pr_imap_command_add_atom(command, "RETURN (SUBSCRIBED CHILDREN)");
 	}

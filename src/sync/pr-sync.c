@@ -605,6 +605,10 @@ pr_sync_run_next(GTask *task)
 	case STEP_FOLDERS: {
 		const gchar *name = g_ptr_array_index(data->names, data->idx);
 		pr_sync_progress_stage(data->progress, pr_sync_stage_for(name));
+		if (g_strcmp0(name, "INBOX") == 0 && !pr_sync_ensure_inbox(self, &error)) {
+			pr_sync_run_return(task, error);
+			return;
+		}
 		pr_sync_mailbox_async(self,
 				      name,
 				      FALSE,
@@ -778,8 +782,6 @@ pr_sync_finalize(GObject *object)
 	g_clear_object(&self->store);
 	g_free(self->sync_search);
 	g_free(self->folder_path);
-	g_clear_pointer(&self->state, g_key_file_unref);
-	g_free(self->state_path);
 	G_OBJECT_CLASS(pr_sync_parent_class)->finalize(object);
 }
 

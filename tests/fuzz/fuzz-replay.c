@@ -7,8 +7,7 @@
  */
 #include <glib.h>
 
-int
-LLVMFuzzerTestOneInput(const guint8 *data, gsize size);
+int LLVMFuzzerTestOneInput(const guint8 *data, gsize size);
 
 static gboolean
 replay_file(const gchar *path, guint *count)

@@ -72,6 +72,44 @@ pr_test_check_error2(const GError *error, PrError a, PrError b, const gchar *whe
 	return pr_test_check_error(error, a, where);
 }
 
+/* Logs ----------------------------------------------------------------------------------- */
+
+static GPtrArray *pr_test_secrets;
+
+static GLogWriterOutput
+pr_test_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
+{
+	for (gsize i = 0; i < n_fields && pr_test_secrets != NULL; i++) {
+		const gchar *text = fields[i].value;
+
+		if (g_strcmp0(fields[i].key, "MESSAGE") != 0 || fields[i].length != -1)
+			continue;
+		for (guint j = 0; j < pr_test_secrets->len; j++) {
+			if (strstr(text, g_ptr_array_index(pr_test_secrets, j)) != NULL &&
+			    g_test_get_path() != NULL)
+				g_test_fail_printf("a log message holds the password (form %u)", j);
+		}
+	}
+	return g_log_writer_default(level, fields, n_fields, data);
+}
+
+void
+pr_test_forbid_secret_in_logs(const gchar *user, const gchar *password)
+{
+	g_autoptr(GString) plain = g_string_new(NULL);
+
+	pr_test_secrets = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(pr_test_secrets, g_strdup(password));
+	g_ptr_array_add(pr_test_secrets,
+			g_base64_encode((const guchar *)password, strlen(password)));
+	g_string_append_c(plain, '\0');
+	g_string_append(plain, user);
+	g_string_append_c(plain, '\0');
+	g_string_append(plain, password);
+	g_ptr_array_add(pr_test_secrets, g_base64_encode((const guchar *)plain->str, plain->len));
+	g_log_set_writer_func(pr_test_log_writer, NULL, NULL);
+}
+
 /* Waiting ------------------------------------------------------------------------------ */
 
 typedef struct {

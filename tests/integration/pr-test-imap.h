@@ -21,6 +21,10 @@ gint pr_test_skip_all(gint argc, gchar **argv, const gchar *reason);
 const gchar *pr_test_env(const gchar *name);
 guint16 pr_test_env_port(const gchar *name);
 
+/* Installs a log writer (call before g_test_init()) that fails the running test when any
+ * log message holds @password, or the base64 that SASL PLAIN/LOGIN would send for it. */
+void pr_test_forbid_secret_in_logs(const gchar *user, const gchar *password);
+
 /* Synchronous wrappers: run the default main context until the call completes. */
 gboolean pr_test_connect(PrImapClient *client, GCancellable *cancellable, GError **error);
 gboolean pr_test_login(PrImapClient *client,

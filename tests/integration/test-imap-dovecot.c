@@ -839,6 +839,9 @@ parse_seed(const gchar *spec)
 int
 main(int argc, char **argv)
 {
+	if (g_getenv("PR_TEST_PASSWORD") != NULL)
+		pr_test_forbid_secret_in_logs(g_getenv("PR_TEST_USER"),
+					      g_getenv("PR_TEST_PASSWORD"));
 	g_test_init(&argc, &argv, NULL);
 	g_test_set_nonfatal_assertions();
 

@@ -663,11 +663,12 @@ main(int argc, char **argv)
 		return pr_test_skip_all(argc, argv, "openssl is not installed");
 	if (python_path == NULL)
 		return pr_test_skip_all(argc, argv, "python3 is not installed");
-	g_test_init(&argc, &argv, NULL);
-	g_test_set_nonfatal_assertions();
 	password = g_getenv("PR_TEST_PASSWORD");
 	if (password == NULL)
 		password = "wonder land\"pass";
+	pr_test_forbid_secret_in_logs(USER, password);
+	g_test_init(&argc, &argv, NULL);
+	g_test_set_nonfatal_assertions();
 	if (!make_certificates(&error))
 		g_error("cannot make test certificates: %s", error->message);
 

@@ -63,9 +63,10 @@ MAIL_USER_AS_ROOT = "mail"
 
 
 def dovecot_binary():
-    """Path of the dovecot master, or None when Dovecot is not installed."""
-    path = shutil.which("dovecot") or (os.path.exists("/usr/sbin/dovecot") and "/usr/sbin/dovecot")
-    if not path or not os.path.exists("/usr/lib/dovecot/imap"):
+    """Path of the dovecot master, or None when Dovecot is not installed.
+    PR_TEST_DOVECOT_BIN overrides the search (a missing path means "not installed")."""
+    path = os.environ.get("PR_TEST_DOVECOT_BIN") or shutil.which("dovecot") or "/usr/sbin/dovecot"
+    if not os.access(path, os.X_OK) or not os.path.exists("/usr/lib/dovecot/imap"):
         return None
     return path
 
@@ -131,6 +132,7 @@ class Dovecot:
         self.host = HOST
         self.port = self.imaps_port = self.badcert_port = None
         self.procs = []  # Popen of each master we started
+        self.short_dirs = []  # base_dirs outside a long run_dir
         self.ssl_dir = os.path.join(self.run_dir, "ssl")
         self.conf = os.path.join(self.run_dir, "dovecot.conf")
         self.badcert_conf = os.path.join(self.run_dir, "dovecot-badcert.conf")
@@ -143,6 +145,13 @@ class Dovecot:
         self.mail_group = grp.getgrgid(pw.pw_gid).gr_name
         os.makedirs(self.run_dir, exist_ok=True)
         os.chmod(self.run_dir, 0o755)  # the mail and login users must traverse it
+        if os.geteuid() == 0:
+            parent = os.path.dirname(self.run_dir)
+            while parent != "/":
+                if not os.stat(parent).st_mode & 0o001:
+                    raise DovecotError(f"{parent} is not searchable by other users; the "
+                                       f"mail user {self.mail_user} cannot reach {self.run_dir}")
+                parent = os.path.dirname(parent)
         self._make_certs()
         for user in self.users:
             self._make_maildir(self.maildir(user))
@@ -408,6 +417,10 @@ service imap-login {{
 
     def _start_instance(self, name, conf, listeners, cert):
         base_dir = os.path.join(self.run_dir, "run-" + name)
+        if len(base_dir) > 60:  # unix socket paths there must stay under 108 bytes
+            base_dir = tempfile.mkdtemp(prefix=f"pr-dovecot-{name}-", dir="/tmp")
+            os.chmod(base_dir, 0o755)
+            self.short_dirs.append(base_dir)
         state_dir = os.path.join(self.run_dir, "state-" + name)
         os.makedirs(state_dir, exist_ok=True)
         with open(conf, "w") as f:
@@ -496,6 +509,8 @@ service imap-login {{
     def cleanup(self):
         """stop() and remove the run directory if we made it."""
         self.stop()
+        for d in self.short_dirs:
+            shutil.rmtree(d, ignore_errors=True)
         if self.owns_run_dir:
             shutil.rmtree(self.run_dir, ignore_errors=True)
 

@@ -11,9 +11,10 @@ test_error_names(void)
 {
 	PrError code = PR_ERROR_FAILED;
 
-	g_assert_cmpstr(pr_error_to_name(PR_ERROR_CERTIFICATE_UNTRUSTED), ==,
-			"CertificateUntrusted");
-	g_assert_cmpstr(pr_error_to_dbus_name(PR_ERROR_STARTTLS_UNAVAILABLE), ==,
+	g_assert_cmpstr(
+		pr_error_to_name(PR_ERROR_CERTIFICATE_UNTRUSTED), ==, "CertificateUntrusted");
+	g_assert_cmpstr(pr_error_to_dbus_name(PR_ERROR_STARTTLS_UNAVAILABLE),
+			==,
 			"org.postroom.Postroom1.Error.StartTlsUnavailable");
 	g_assert_true(pr_error_from_name("LoginFailed", &code));
 	g_assert_cmpint(code, ==, PR_ERROR_LOGIN_FAILED);

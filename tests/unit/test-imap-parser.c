@@ -520,6 +520,8 @@ test_parser_rfc2047(void)
 		/* not encoded words at all */
 		{ "1 + 1 = 2 ?= yes", "1 + 1 = 2 ?= yes" },
 		{ "=?", "=?" },
+		/* an empty encoded word (a fuzzer finding) */
+		{ "a=?UTF-8?B?\?=b", "ab" },
 		/* encoded CR LF does not reach callers */
 		{ "=?UTF-8?Q?a=0D=0Ab?=", "a  b" },
 	};
@@ -896,10 +898,8 @@ feed_in_pieces(const gchar *text, gsize len, gsize piece)
 
 	for (gsize off = 0; off < len; off += piece) {
 		g_autoptr(GError) error = NULL;
-		gboolean ok = pr_imap_parser_feed(parser,
-						  (const guint8 *)text + off,
-						  MIN(piece, len - off),
-						  &error);
+		gboolean ok = pr_imap_parser_feed(
+			parser, (const guint8 *)text + off, MIN(piece, len - off), &error);
 		g_assert_no_error(error);
 		g_assert_true(ok);
 		while ((r = pr_imap_parser_pop(parser)) != NULL) {

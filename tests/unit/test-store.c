@@ -241,6 +241,12 @@ test_store_create(Fixture *fx, gconstpointer user_data)
 	g_assert_cmpuint(file_mode(fx->dir), ==, 0700);
 	g_assert_cmpuint(file_mode(messages), ==, 0700);
 	g_assert_cmpuint(file_mode(db), ==, 0600);
+	{
+		g_autofree gchar *wal = g_strconcat(db, "-wal", NULL);
+		g_autofree gchar *shm = g_strconcat(db, "-shm", NULL);
+		g_assert_cmpuint(file_mode(wal), ==, 0600);
+		g_assert_cmpuint(file_mode(shm), ==, 0600);
+	}
 
 	g_clear_object(&fx->store);
 	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 1);
