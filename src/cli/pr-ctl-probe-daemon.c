@@ -108,53 +108,14 @@ pr_ctl_probe_settings(const PrCtlProbeArgs *args, const gchar *password)
 	return g_variant_dict_end(&dict);
 }
 
-static gchar *
-pr_ctl_probe_strv_join(GVariant *dict, const gchar *key)
-{
-	g_autofree const gchar **strv = NULL;
-
-	if (!g_variant_lookup(dict, key, "^a&s", &strv) || strv == NULL || strv[0] == NULL)
-		return g_strdup("—");
-	return g_strjoinv(" ", (gchar **)strv);
-}
-
-/* The same report as the in-process probe prints. */
 static void
 pr_ctl_probe_print_text(const PrCtlProbeArgs *args, GVariant *result)
 {
-	const gchar *security = "";
-	const gchar *sha256 = "";
-	const gchar *subject = "";
-	gboolean trusted = FALSE;
-	gboolean authenticated = FALSE;
-	guint32 folders = 0;
 	guint port = (guint)args->port;
-	g_autofree gchar *caps = pr_ctl_probe_strv_join(result, "capabilities");
-	g_autofree gchar *mechs = pr_ctl_probe_strv_join(result, "auth-mechanisms");
 
-	g_variant_lookup(result, "security", "&s", &security);
-	g_variant_lookup(result, "certificate-sha256", "&s", &sha256);
-	g_variant_lookup(result, "certificate-subject", "&s", &subject);
-	g_variant_lookup(result, "certificate-trusted", "b", &trusted);
-	g_variant_lookup(result, "authenticated", "b", &authenticated);
 	if (port == 0)
 		port = args->security == NULL || g_strcmp0(args->security, "tls") == 0 ? 993 : 143;
-
-	g_print("%-16s %s:%u\n", _("Server:"), args->host, port);
-	g_print("%-16s %s\n", _("Security:"), security);
-	if (sha256[0] != '\0') {
-		g_print("%-16s %s\n", _("Certificate:"), sha256);
-		g_print("%-16s %s\n", _("  Subject:"), subject);
-		g_print("%-16s %s\n", _("  Trusted:"), trusted ? _("yes") : _("no"));
-	}
-	g_print("%-16s %s\n", _("Capabilities:"), caps);
-	g_print("%-16s %s\n", _("SASL:"), mechs);
-	if (args->password_stdin)
-		g_print("%-16s %s\n", _("Login:"), authenticated ? _("succeeded") : _("failed"));
-	else
-		g_print("%-16s %s\n", _("Login:"), _("not tried (no password given)"));
-	if (g_variant_lookup(result, "folders", "u", &folders))
-		g_print("%-16s %u\n", _("Folders:"), folders);
+	pr_ctl_probe_print_report(args->host, (guint16)port, result, args->password_stdin);
 }
 
 /* Like the in-process probe: the Result keys, plus "error" and "error-message". */

@@ -45,8 +45,8 @@ pr_ctl_strv_join(GVariant *dict, const gchar *key)
 	return g_strjoinv(" ", (gchar **)strv);
 }
 
-static void
-pr_ctl_probe_print_text(const gchar *host, guint16 port, GVariant *result, gboolean login)
+void
+pr_ctl_probe_print_report(const gchar *host, guint16 port, GVariant *result, gboolean login)
 {
 	const gchar *security = "";
 	const gchar *sha256 = "";
@@ -73,9 +73,7 @@ pr_ctl_probe_print_text(const gchar *host, guint16 port, GVariant *result, gbool
 	g_print("%-16s %s\n", _("Capabilities:"), caps);
 	g_print("%-16s %s\n", _("SASL:"), mechs);
 	if (login)
-		g_print("%-16s %s\n",
-			_("Login:"),
-			authenticated ? _("succeeded") : _("failed"));
+		g_print("%-16s %s\n", _("Login:"), authenticated ? _("succeeded") : _("failed"));
 	else
 		g_print("%-16s %s\n", _("Login:"), _("not tried (no password given)"));
 	if (g_variant_lookup(result, "folders", "u", &folders))
@@ -101,63 +99,82 @@ pr_ctl_probe(gint argc, gchar **argv)
 	g_autoptr(PrImapProbe) probe = NULL;
 	g_autoptr(GMainLoop) loop = NULL;
 	PrImapSecurity security = PR_IMAP_SECURITY_TLS;
-	ProbeWait wait = {0};
+	ProbeWait wait = { 0 };
 	GVariant *result;
 	const GOptionEntry entries[] = {
-	    {"host", 0, 0, G_OPTION_ARG_STRING, &host, N_("Server name or address"), N_("HOST")},
-	    {"port", 0, 0, G_OPTION_ARG_INT, &port, N_("Port (993 for tls, else 143)"), N_("PORT")},
-	    {"security",
-	     0,
-	     0,
-	     G_OPTION_ARG_STRING,
-	     &security_str,
-	     N_("tls (default), starttls or none"),
-	     N_("MODE")},
-	    {"user", 0, 0, G_OPTION_ARG_STRING, &user, N_("User name to log in with"), N_("USER")},
-	    {"password-stdin",
-	     0,
-	     0,
-	     G_OPTION_ARG_NONE,
-	     &password_stdin,
-	     N_("Read the password from standard input"),
-	     NULL},
-	    {"auth",
-	     0,
-	     0,
-	     G_OPTION_ARG_STRING,
-	     &auth,
-	     N_("auto, plain, login, cram-md5, scram-sha-256, xoauth2 or oauthbearer"),
-	     N_("MECHANISM")},
-	    {"ca-file",
-	     0,
-	     0,
-	     G_OPTION_ARG_FILENAME,
-	     &ca_file,
-	     N_("Trust the CAs in this PEM file instead of the system's"),
-	     N_("FILE")},
-	    {"pin",
-	     0,
-	     0,
-	     G_OPTION_ARG_STRING,
-	     &pin,
-	     N_("Trust the certificate with this SHA-256 fingerprint"),
-	     N_("SHA256")},
-	    {"timeout",
-	     0,
-	     0,
-	     G_OPTION_ARG_INT,
-	     &timeout,
-	     N_("Seconds a network wait may last (30)"),
-	     N_("SECONDS")},
-	    {"allow-insecure",
-	     0,
-	     0,
-	     G_OPTION_ARG_NONE,
-	     &allow_insecure,
-	     N_("Allow --security none to a host that is not this machine"),
-	     NULL},
-	    {"json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON for scripts"), NULL},
-	    {NULL}};
+		{ "host",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &host,
+		  N_("Server name or address"),
+		  N_("HOST") },
+		{ "port",
+		  0,
+		  0,
+		  G_OPTION_ARG_INT,
+		  &port,
+		  N_("Port (993 for tls, else 143)"),
+		  N_("PORT") },
+		{ "security",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &security_str,
+		  N_("tls (default), starttls or none"),
+		  N_("MODE") },
+		{ "user",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &user,
+		  N_("User name to log in with"),
+		  N_("USER") },
+		{ "password-stdin",
+		  0,
+		  0,
+		  G_OPTION_ARG_NONE,
+		  &password_stdin,
+		  N_("Read the password from standard input"),
+		  NULL },
+		{ "auth",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &auth,
+		  N_("auto, plain, login, cram-md5, scram-sha-256, xoauth2 or oauthbearer"),
+		  N_("MECHANISM") },
+		{ "ca-file",
+		  0,
+		  0,
+		  G_OPTION_ARG_FILENAME,
+		  &ca_file,
+		  N_("Trust the CAs in this PEM file instead of the system's"),
+		  N_("FILE") },
+		{ "pin",
+		  0,
+		  0,
+		  G_OPTION_ARG_STRING,
+		  &pin,
+		  N_("Trust the certificate with this SHA-256 fingerprint"),
+		  N_("SHA256") },
+		{ "timeout",
+		  0,
+		  0,
+		  G_OPTION_ARG_INT,
+		  &timeout,
+		  N_("Seconds a network wait may last (30)"),
+		  N_("SECONDS") },
+		{ "allow-insecure",
+		  0,
+		  0,
+		  G_OPTION_ARG_NONE,
+		  &allow_insecure,
+		  N_("Allow --security none to a host that is not this machine"),
+		  NULL },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print JSON for scripts"), NULL },
+		{ NULL }
+	};
 
 	context = g_option_context_new(_("— try an IMAP server"));
 	g_option_context_set_translation_domain(context, GETTEXT_PACKAGE);
@@ -241,9 +258,10 @@ pr_ctl_probe(gint argc, gchar **argv)
 		}
 		if (wait.error != NULL) {
 			const gchar *name = wait.error->domain == PR_ERROR
-						? pr_error_to_name(wait.error->code)
-						: "Failed";
-			g_variant_builder_add(&builder, "{sv}", "error", g_variant_new_string(name));
+						    ? pr_error_to_name(wait.error->code)
+						    : "Failed";
+			g_variant_builder_add(
+				&builder, "{sv}", "error", g_variant_new_string(name));
 			g_variant_builder_add(&builder,
 					      "{sv}",
 					      "error-message",
@@ -253,7 +271,7 @@ pr_ctl_probe(gint argc, gchar **argv)
 		g_print("%s\n", out->str);
 	} else if (wait.error == NULL ||
 		   g_error_matches(wait.error, PR_ERROR, PR_ERROR_LOGIN_FAILED)) {
-		pr_ctl_probe_print_text(host, (guint16)port, result, password_stdin);
+		pr_ctl_probe_print_report(host, (guint16)port, result, password_stdin);
 	}
 	if (wait.error != NULL) {
 		pr_ctl_print_error(wait.error);

@@ -27,6 +27,8 @@ typedef gint (*PrCtlCommandFunc)(gint argc, gchar **argv);
 
 gint pr_ctl_probe(gint argc, gchar **argv);
 gint pr_ctl_probe_command(gint argc, gchar **argv);
+/* The probe's text report, shared by the in-process and the daemon probe. */
+void pr_ctl_probe_print_report(const gchar *host, guint16 port, GVariant *result, gboolean login);
 gint pr_ctl_services(gint argc, gchar **argv);
 gint pr_ctl_add(gint argc, gchar **argv);
 gint pr_ctl_remove(gint argc, gchar **argv);

@@ -166,7 +166,6 @@ pr_operation_complete(PrOperation *self, const GError *error)
 {
 	const gchar *name = "";
 	const gchar *message = "";
-	g_autoptr(PrOperation) keep = g_object_ref(self);
 
 	g_return_if_fail(PR_IS_OPERATION(self));
 	if (self->finished)
@@ -198,6 +197,7 @@ pr_operation_complete(PrOperation *self, const GError *error)
 	pr_dbus_imap4_operation_emit_completed(self->iface, error == NULL, name, message);
 	pr_operation_return_waiters(self);
 	g_debug("operation %s (%s) ended: %s", self->path, self->kind, error ? message : "ok");
+	/* handlers of "completed" may drop their references: the export's keeps us */
 	g_signal_emit(self, signals[SIGNAL_COMPLETED], 0, self->error);
 	self->linger_id = g_timeout_add_seconds(pr_operation_linger, pr_operation_linger_cb, self);
 }

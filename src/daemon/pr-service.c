@@ -13,6 +13,7 @@
 #include "pr-dbus-generated.h"
 #include "pr-error.h"
 #include "pr-imap-client.h"
+#include "pr-imap-utf7.h"
 #include "pr-secrets.h"
 #include "pr-service.h"
 #include "pr-settings.h"
@@ -45,6 +46,7 @@ struct _PrJob {
 	PrCompleteAfter complete_after;
 	gboolean disconnect_after;
 	gboolean background; /* no client waits for it: BackgroundSync */
+	gboolean reconnect;  /* re-establishing a dropped connection */
 };
 
 static void
@@ -100,6 +102,9 @@ struct _PrService {
 	PrJob *background;  /* a running background sync, not in the queue */
 	PrJob *stay_online; /* ConnectAndSync("disconnect"), alive until the connection ends */
 	guint resync_id;
+	gboolean online; /* the user wants the account connected: a drop reconnects */
+	guint reconnect_id;
+	guint reconnect_attempt;
 	gboolean removed;
 };
 
@@ -152,19 +157,64 @@ pr_service_forget_connection(PrService *self)
 	pr_service_set_state(self, "disconnected");
 }
 
+/* ConnectAndSync("disconnect") lives until the account goes offline for good. */
+static void
+pr_service_end_stay_online(PrService *self, const GError *error)
+{
+	g_autoptr(PrJob) stay = g_steal_pointer(&self->stay_online);
+
+	if (stay != NULL)
+		pr_operation_complete(stay->operation, error);
+}
+
+static void
+pr_service_go_offline(PrService *self, const GError *error)
+{
+	self->online = FALSE;
+	self->reconnect_attempt = 0;
+	if (self->reconnect_id != 0) {
+		g_source_remove(self->reconnect_id);
+		self->reconnect_id = 0;
+	}
+	pr_service_end_stay_online(self, error);
+}
+
+static gboolean pr_service_reconnect_cb(gpointer user_data);
+
+/* Exponential backoff (1 s doubling to 5 min) with ±20 % jitter, so that many clients
+ * dropped by one server restart do not all come back in the same second. */
+static void
+pr_service_schedule_reconnect(PrService *self)
+{
+	guint base = MIN(300u, 1u << MIN(self->reconnect_attempt, 9u));
+	guint delay_ms = (guint)(base * 1000 * g_random_double_range(0.8, 1.2));
+
+	self->reconnect_attempt++;
+	if (self->reconnect_id != 0)
+		g_source_remove(self->reconnect_id);
+	self->reconnect_id = g_timeout_add(delay_ms, pr_service_reconnect_cb, self);
+	pr_service_set_state(self, "connecting");
+	g_info("%s: reconnecting in %u ms (attempt %u)",
+	       self->id,
+	       delay_ms,
+	       self->reconnect_attempt);
+}
+
 /* The connection ended without being asked to. */
 static void
 pr_service_client_closed_cb(PrImapClient *client, GError *error, gpointer user_data)
 {
 	PrService *self = PR_SERVICE(user_data);
-	g_autoptr(PrJob) stay = g_steal_pointer(&self->stay_online);
 
 	g_debug("%s: connection closed: %s", self->id, error != NULL ? error->message : "");
 	if (error != NULL && !g_error_matches(error, PR_ERROR, PR_ERROR_CANCELLED))
 		pr_service_set_last_error(self, error);
 	pr_service_forget_connection(self);
-	if (stay != NULL)
-		pr_operation_complete(stay->operation, NULL);
+	if (self->online && !self->removed) {
+		pr_service_schedule_reconnect(self);
+		return;
+	}
+	pr_service_end_stay_online(self, NULL);
 }
 
 /* Finishing jobs -------------------------------------------------------------------------- */
@@ -187,8 +237,21 @@ pr_service_job_done(PrService *self, PrJob *job, GError *error)
 	} else {
 		finished = job;
 	}
-	if (self->client != NULL)
+	if (self->client != NULL) {
 		pr_service_set_state(self, "connected");
+	} else if (finished->reconnect && owned != NULL) {
+		/* a rejected login or certificate will not get better by retrying */
+		if (g_error_matches(owned, PR_ERROR, PR_ERROR_LOGIN_FAILED) ||
+		    g_error_matches(owned, PR_ERROR, PR_ERROR_NO_PASSWORD) ||
+		    g_error_matches(owned, PR_ERROR, PR_ERROR_CERTIFICATE_UNTRUSTED) ||
+		    g_error_matches(owned, PR_ERROR, PR_ERROR_SECRET_SERVICE_UNAVAILABLE) ||
+		    g_error_matches(owned, PR_ERROR, PR_ERROR_CANCELLED) || !self->online) {
+			pr_service_go_offline(self, owned);
+			pr_service_set_state(self, "disconnected");
+		} else {
+			pr_service_schedule_reconnect(self);
+		}
+	}
 	pr_operation_complete(finished->operation, owned);
 	pr_service_update_busy(self);
 	pr_service_run_next(self);
@@ -504,6 +567,25 @@ pr_service_resync_cb(gpointer user_data)
 	return G_SOURCE_CONTINUE;
 }
 
+static gboolean
+pr_service_reconnect_cb(gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	PrJob *job;
+
+	self->reconnect_id = 0;
+	if (!self->online || self->client != NULL)
+		return G_SOURCE_REMOVE;
+	job = g_new0(PrJob, 1);
+	job->operation = pr_daemon_new_operation(self->daemon, "connect", self->path);
+	job->run = pr_service_job_connect;
+	job->reconnect = TRUE;
+	job->background = TRUE;
+	g_queue_push_head(&self->jobs, job);
+	pr_service_run_next(self);
+	return G_SOURCE_REMOVE;
+}
+
 static void
 pr_service_stay_online(PrService *self)
 {
@@ -519,6 +601,20 @@ pr_service_stay_online(PrService *self)
 static void
 pr_service_connected(PrService *self, PrJob *job)
 {
+	self->online = TRUE;
+	self->reconnect_attempt = 0;
+	if (job->reconnect) {
+		/* back online: catch up on the inbox, then carry on as before */
+		PrJob *sync = g_new0(PrJob, 1);
+		sync->operation = pr_daemon_new_operation(self->daemon, "synchronise", self->path);
+		sync->run = pr_service_job_sync;
+		sync->scope = PR_SYNC_SCOPE_INBOX_NEW;
+		sync->background = TRUE;
+		g_queue_push_head(&self->jobs, sync);
+		pr_service_stay_online(self);
+		pr_service_job_done(self, job, NULL);
+		return;
+	}
 	if (job->then != NULL) {
 		job->then(self, job);
 		return;
@@ -575,7 +671,9 @@ static void
 pr_service_job_disconnect(PrService *self, PrJob *job)
 {
 	pr_progress_set_stage(pr_operation_get_progress(job->operation), "disconnecting");
+	pr_service_go_offline(self, NULL);
 	if (self->client == NULL) {
+		pr_service_set_state(self, "disconnected");
 		pr_service_job_done(self, job, NULL);
 		return;
 	}
@@ -1402,6 +1500,446 @@ pr_service_handle_get_mail(PrDBusImap4Service *iface,
 	return TRUE;
 }
 
+/* Subscriptions and folders --------------------------------------------------------------- */
+
+/* An operation for work that is done by the time the call returns. */
+static void
+pr_service_return_done(PrService *self,
+		       GDBusMethodInvocation *invocation,
+		       const gchar *kind,
+		       const GError *error)
+{
+	g_autoptr(PrOperation) operation = pr_daemon_new_operation(self->daemon, kind, self->path);
+
+	pr_operation_start(operation);
+	pr_operation_complete(operation, error);
+	if (error != NULL)
+		pr_service_set_last_error(self, error);
+	g_dbus_method_invocation_return_value(
+		invocation, g_variant_new("(o)", pr_operation_get_path(operation)));
+}
+
+static gboolean
+pr_service_set_subscribed(PrService *self,
+			  GDBusMethodInvocation *invocation,
+			  const gchar *name,
+			  GVariant *options,
+			  gboolean subscribed)
+{
+	g_autoptr(PrStoreFolder) folder = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	folder = pr_store_get_folder(self->store, name, &error);
+	if (folder == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	if (folder->subscribed != subscribed) {
+		folder->subscribed = subscribed;
+		if (!pr_store_save_folder(self->store, folder, &error)) {
+			g_dbus_method_invocation_return_gerror(invocation, error);
+			return TRUE;
+		}
+		pr_dbus_imap4_service_emit_folders_changed(self->iface);
+	}
+	pr_service_return_done(self, invocation, subscribed ? "subscribe" : "unsubscribe", NULL);
+	return TRUE;
+}
+
+static gboolean
+pr_service_handle_subscribe(PrDBusImap4Service *iface,
+			    GDBusMethodInvocation *invocation,
+			    const gchar *folder,
+			    GVariant *options,
+			    gpointer user_data)
+{
+	return pr_service_set_subscribed(user_data, invocation, folder, options, TRUE);
+}
+
+static gboolean
+pr_service_handle_unsubscribe(PrDBusImap4Service *iface,
+			      GDBusMethodInvocation *invocation,
+			      const gchar *folder,
+			      GVariant *options,
+			      gpointer user_data)
+{
+	return pr_service_set_subscribed(user_data, invocation, folder, options, FALSE);
+}
+
+static gboolean
+pr_service_is_local_name(const gchar *name)
+{
+	return g_str_has_prefix(name, "local:");
+}
+
+/* INBOX and the built-in local folders cannot be renamed or deleted. */
+static gboolean
+pr_service_is_protected(const gchar *name)
+{
+	return g_ascii_strcasecmp(name, "INBOX") == 0 || g_strcmp0(name, "local:Outbox") == 0 ||
+	       g_strcmp0(name, "local:Drafts") == 0 || g_strcmp0(name, "local:Sent") == 0;
+}
+
+static gboolean
+pr_service_check_new_name(PrService *self, const gchar *name, GError **error)
+{
+	g_autoptr(PrStoreFolder) existing = NULL;
+	const gchar *bare = pr_service_is_local_name(name) ? name + strlen("local:") : name;
+
+	if (bare[0] == '\0' || !g_utf8_validate(name, -1, NULL)) {
+		g_set_error(error,
+			    PR_ERROR,
+			    PR_ERROR_INVALID_ARGUMENT,
+			    _("“%s” is not a valid folder name"),
+			    name);
+		return FALSE;
+	}
+	for (const gchar *p = name; *p != '\0'; p++) {
+		if ((guchar)*p < 0x20 || *p == 0x7f) {
+			g_set_error(error,
+				    PR_ERROR,
+				    PR_ERROR_INVALID_ARGUMENT,
+				    _("A folder name cannot contain control characters"));
+			return FALSE;
+		}
+	}
+	if (pr_service_is_protected(name)) {
+		g_set_error(error,
+			    PR_ERROR,
+			    PR_ERROR_INVALID_ARGUMENT,
+			    _("The folder name “%s” is reserved"),
+			    name);
+		return FALSE;
+	}
+	existing = pr_store_get_folder(self->store, name, NULL);
+	if (existing != NULL) {
+		g_set_error(error,
+			    PR_ERROR,
+			    PR_ERROR_INVALID_ARGUMENT,
+			    _("A folder named “%s” already exists"),
+			    name);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Server folder jobs: one IMAP command chain, then a tree sync to refresh the store. */
+typedef struct {
+	gchar *name;
+	gchar *to;
+	GPtrArray *commands; /* PrImapCommand, sent in order */
+	guint next;
+} FolderWork;
+
+static void
+folder_work_free(FolderWork *work)
+{
+	g_free(work->name);
+	g_free(work->to);
+	g_ptr_array_unref(work->commands);
+	g_free(work);
+}
+
+static void pr_service_folder_step(PrService *self, PrJob *job);
+
+static void
+pr_service_folder_tree_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(JobCall) call = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!pr_sync_run_finish(PR_SYNC(source), res, &error)) {
+		pr_service_job_done(call->self, call->job, g_steal_pointer(&error));
+		return;
+	}
+	pr_dbus_imap4_service_emit_folders_changed(call->self->iface);
+	pr_service_job_done(call->self, call->job, NULL);
+}
+
+static void
+pr_service_folder_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(JobCall) call = user_data;
+	g_autoptr(PrImapResponse) response = NULL;
+	g_autoptr(GError) error = NULL;
+
+	response = pr_imap_client_run_finish(PR_IMAP_CLIENT(source), res, NULL, &error);
+	if (response == NULL) {
+		pr_service_job_done(call->self, call->job, g_steal_pointer(&error));
+		return;
+	}
+	pr_service_folder_step(call->self, call->job);
+}
+
+static void
+pr_service_folder_step(PrService *self, PrJob *job)
+{
+	FolderWork *work = g_object_get_data(G_OBJECT(job->operation), "pr-folder-work");
+
+	if (self->client == NULL || self->sync == NULL) {
+		pr_service_job_done(
+			self,
+			job,
+			g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
+		return;
+	}
+	if (work->next < work->commands->len) {
+		PrImapCommand *command = g_ptr_array_index(work->commands, work->next++);
+		pr_imap_command_set_utf8(command, pr_imap_client_get_utf8_enabled(self->client));
+		pr_imap_client_run_async(self->client,
+					 command,
+					 pr_operation_get_cancellable(job->operation),
+					 pr_service_folder_command_cb,
+					 job_call_new(self, job));
+		return;
+	}
+	/* rename: the store follows first, so ids survive; the tree sync then confirms */
+	if (work->to != NULL) {
+		g_autoptr(GError) error = NULL;
+		g_autofree gchar *raw_to = NULL;
+		g_autoptr(PrStoreFolder) folder =
+			pr_store_get_folder(self->store, work->name, NULL);
+		raw_to = pr_imap_client_get_utf8_enabled(self->client)
+				 ? g_strdup(work->to)
+				 : pr_imap_utf7_encode(work->to, NULL);
+		if (folder != NULL &&
+		    !pr_store_rename_folder(
+			    self->store, work->name, work->to, raw_to, folder->delimiter, &error)) {
+			pr_service_job_done(self, job, g_steal_pointer(&error));
+			return;
+		}
+	}
+	pr_progress_set_stage(pr_operation_get_progress(job->operation), "syncing-tree");
+	pr_sync_run_async(self->sync,
+			  PR_SYNC_SCOPE_TREE,
+			  NULL,
+			  pr_operation_get_progress(job->operation),
+			  pr_operation_get_cancellable(job->operation),
+			  pr_service_folder_tree_cb,
+			  job_call_new(self, job));
+}
+
+static PrImapCommand *
+pr_service_mailbox_command(const gchar *verb, const gchar *raw_or_utf8, gboolean raw)
+{
+	PrImapCommand *command = pr_imap_command_new(verb);
+
+	if (raw) {
+		/* a name as the server spelled it goes back byte for byte */
+		pr_imap_command_add_string(command, raw_or_utf8, -1);
+	} else {
+		pr_imap_command_add_mailbox(command, raw_or_utf8, NULL);
+	}
+	return command;
+}
+
+static void
+pr_service_queue_folder_job(PrService *self,
+			    GDBusMethodInvocation *invocation,
+			    const gchar *kind,
+			    FolderWork *work)
+{
+	PrJob *job = pr_service_queue_job(self, kind, pr_service_folder_step);
+
+	g_object_set_data_full(
+		G_OBJECT(job->operation), "pr-folder-work", work, (GDestroyNotify)folder_work_free);
+	pr_service_return_job(self, invocation, job);
+}
+
+static FolderWork *
+folder_work_new(const gchar *name, const gchar *to)
+{
+	FolderWork *work = g_new0(FolderWork, 1);
+	work->name = g_strdup(name);
+	work->to = g_strdup(to);
+	work->commands = g_ptr_array_new_with_free_func(g_object_unref);
+	return work;
+}
+
+static gboolean
+pr_service_handle_create_folder(PrDBusImap4Service *iface,
+				GDBusMethodInvocation *invocation,
+				const gchar *name,
+				GVariant *options,
+				gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(GError) error = NULL;
+	FolderWork *work;
+
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	if (!pr_service_check_new_name(self, name, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	if (pr_service_is_local_name(name)) {
+		g_autoptr(PrStoreFolder) folder = pr_store_folder_new();
+		folder->name = g_strdup(name);
+		folder->local = TRUE;
+		folder->subscribed = TRUE;
+		if (!pr_store_save_folder(self->store, folder, &error)) {
+			g_dbus_method_invocation_return_gerror(invocation, error);
+			return TRUE;
+		}
+		pr_dbus_imap4_service_emit_folders_changed(self->iface);
+		pr_service_return_done(self, invocation, "create-folder", NULL);
+		return TRUE;
+	}
+	if (!pr_service_check_connected(self, invocation))
+		return TRUE;
+	work = folder_work_new(name, NULL);
+	g_ptr_array_add(work->commands, pr_service_mailbox_command("CREATE", name, FALSE));
+	/* a folder the user made is one they want to see synchronised */
+	g_ptr_array_add(work->commands, pr_service_mailbox_command("SUBSCRIBE", name, FALSE));
+	pr_service_queue_folder_job(self, invocation, "create-folder", work);
+	return TRUE;
+}
+
+/* Children of @folder in the store, deepest first. */
+static GPtrArray *
+pr_service_folder_children(PrService *self, PrStoreFolder *folder)
+{
+	g_autoptr(GPtrArray) all = pr_store_list_folders(self->store, NULL);
+	GPtrArray *children = g_ptr_array_new_with_free_func((GDestroyNotify)pr_store_folder_free);
+	g_autofree gchar *prefix = NULL;
+
+	if (all == NULL || folder->delimiter == 0)
+		return children;
+	prefix = g_strdup_printf("%s%c", folder->name, folder->delimiter);
+	for (guint i = all->len; i > 0; i--) {
+		PrStoreFolder *f = g_ptr_array_index(all, i - 1);
+		if (g_str_has_prefix(f->name, prefix))
+			g_ptr_array_add(children, g_ptr_array_steal_index(all, i - 1));
+	}
+	return children;
+}
+
+static gboolean
+pr_service_handle_delete_folder(PrDBusImap4Service *iface,
+				GDBusMethodInvocation *invocation,
+				const gchar *name,
+				GVariant *options,
+				gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(PrStoreFolder) folder = NULL;
+	g_autoptr(GPtrArray) children = NULL;
+	g_autoptr(GError) error = NULL;
+	FolderWork *work;
+
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	if (pr_service_is_protected(name)) {
+		g_dbus_method_invocation_return_error(invocation,
+						      PR_ERROR,
+						      PR_ERROR_INVALID_ARGUMENT,
+						      _("The folder “%s” cannot be deleted"),
+						      name);
+		return TRUE;
+	}
+	folder = pr_store_get_folder(self->store, name, &error);
+	if (folder == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	if (folder->local) {
+		if (!pr_store_delete_folder(self->store, folder->id, &error)) {
+			g_dbus_method_invocation_return_gerror(invocation, error);
+			return TRUE;
+		}
+		pr_dbus_imap4_service_emit_folders_changed(self->iface);
+		pr_service_return_done(self, invocation, "delete-folder", NULL);
+		return TRUE;
+	}
+	if (!pr_service_check_connected(self, invocation))
+		return TRUE;
+	work = folder_work_new(name, NULL);
+	/* children first: servers refuse, or leave a \Noselect shell, otherwise */
+	children = pr_service_folder_children(self, folder);
+	for (guint i = 0; i < children->len; i++) {
+		PrStoreFolder *child = g_ptr_array_index(children, i);
+		g_ptr_array_add(work->commands,
+				pr_service_mailbox_command("UNSUBSCRIBE", child->raw_name, TRUE));
+		g_ptr_array_add(work->commands,
+				pr_service_mailbox_command("DELETE", child->raw_name, TRUE));
+	}
+	g_ptr_array_add(work->commands,
+			pr_service_mailbox_command("UNSUBSCRIBE", folder->raw_name, TRUE));
+	g_ptr_array_add(work->commands,
+			pr_service_mailbox_command("DELETE", folder->raw_name, TRUE));
+	pr_service_queue_folder_job(self, invocation, "delete-folder", work);
+	return TRUE;
+}
+
+static gboolean
+pr_service_handle_rename_folder(PrDBusImap4Service *iface,
+				GDBusMethodInvocation *invocation,
+				const gchar *from,
+				const gchar *to,
+				GVariant *options,
+				gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(PrStoreFolder) folder = NULL;
+	g_autoptr(GError) error = NULL;
+	FolderWork *work;
+
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	if (pr_service_is_protected(from)) {
+		g_dbus_method_invocation_return_error(invocation,
+						      PR_ERROR,
+						      PR_ERROR_INVALID_ARGUMENT,
+						      _("The folder “%s” cannot be renamed"),
+						      from);
+		return TRUE;
+	}
+	folder = pr_store_get_folder(self->store, from, &error);
+	if (folder == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	if (!pr_service_check_new_name(self, to, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	if (folder->local != pr_service_is_local_name(to)) {
+		g_dbus_method_invocation_return_error(
+			invocation,
+			PR_ERROR,
+			PR_ERROR_INVALID_ARGUMENT,
+			_("A folder cannot move between this machine and the server by renaming"));
+		return TRUE;
+	}
+	if (folder->local) {
+		if (!pr_store_rename_folder(self->store, from, to, NULL, 0, &error)) {
+			g_dbus_method_invocation_return_gerror(invocation, error);
+			return TRUE;
+		}
+		pr_dbus_imap4_service_emit_folders_changed(self->iface);
+		pr_service_return_done(self, invocation, "rename-folder", NULL);
+		return TRUE;
+	}
+	if (!pr_service_check_connected(self, invocation))
+		return TRUE;
+	work = folder_work_new(from, to);
+	{
+		g_autoptr(PrImapCommand) command = pr_imap_command_new("RENAME");
+		pr_imap_command_add_string(command, folder->raw_name, -1);
+		if (!pr_imap_command_add_mailbox(command, to, &error)) {
+			folder_work_free(work);
+			g_dbus_method_invocation_return_gerror(invocation, error);
+			return TRUE;
+		}
+		g_ptr_array_add(work->commands, g_steal_pointer(&command));
+	}
+	pr_service_queue_folder_job(self, invocation, "rename-folder", work);
+	return TRUE;
+}
+
 /* Not yet available ----------------------------------------------------------------------- */
 
 static gboolean
@@ -1462,6 +2000,7 @@ pr_service_remove_async(PrService *self,
 		g_cancellable_cancel(pr_operation_get_cancellable(self->current->operation));
 	if (self->background != NULL)
 		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
+	pr_service_go_offline(self, NULL);
 	pr_service_forget_connection(self);
 	pr_secrets_clear_async(
 		self->id, NULL, cancellable, pr_service_clear_secrets_cb, g_steal_pointer(&task));
@@ -1476,6 +2015,7 @@ pr_service_remove_finish(PrService *self, GAsyncResult *res, GError **error)
 void
 pr_service_shutdown(PrService *self)
 {
+	self->online = FALSE;
 	if (self->current != NULL)
 		g_cancellable_cancel(pr_operation_get_cancellable(self->current->operation));
 	if (self->background != NULL)
@@ -1522,6 +2062,10 @@ pr_service_dispose(GObject *object)
 		g_source_remove(self->resync_id);
 		self->resync_id = 0;
 	}
+	if (self->reconnect_id != 0) {
+		g_source_remove(self->reconnect_id);
+		self->reconnect_id = 0;
+	}
 	G_OBJECT_CLASS(pr_service_parent_class)->dispose(object);
 }
 
@@ -1561,11 +2105,6 @@ pr_service_init(PrService *self)
 }
 
 static const gchar *const pr_service_unsupported[] = {
-	"handle-subscribe",
-	"handle-unsubscribe",
-	"handle-create-folder",
-	"handle-rename-folder",
-	"handle-delete-folder",
 	"handle-copy-messages",
 	"handle-move-messages",
 	"handle-delete-messages",
@@ -1630,6 +2169,11 @@ pr_service_new(PrDaemon *daemon, GDBusObjectManagerServer *manager, const gchar 
 	PR_HANDLE("handle-list-messages", pr_service_handle_list_messages);
 	PR_HANDLE("handle-get-message", pr_service_handle_get_message);
 	PR_HANDLE("handle-get-mail", pr_service_handle_get_mail);
+	PR_HANDLE("handle-subscribe", pr_service_handle_subscribe);
+	PR_HANDLE("handle-unsubscribe", pr_service_handle_unsubscribe);
+	PR_HANDLE("handle-create-folder", pr_service_handle_create_folder);
+	PR_HANDLE("handle-rename-folder", pr_service_handle_rename_folder);
+	PR_HANDLE("handle-delete-folder", pr_service_handle_delete_folder);
 #undef PR_HANDLE
 	for (guint i = 0; i < G_N_ELEMENTS(pr_service_unsupported); i++)
 		g_signal_connect(self->iface,

@@ -238,7 +238,8 @@ pr_imap_client_teardown(PrImapClient *self)
 static void
 pr_imap_client_abort(PrImapClient *self, const GError *error)
 {
-	g_autoptr(PrImapClient) keep = g_object_ref(self);
+	/* callbacks of the failed tasks may drop the last reference to us */
+	PrImapClient *keep = g_object_ref(self);
 	gboolean was_connected = self->iostream != NULL || self->connect_task != NULL;
 
 	g_debug("connection to %s ended: %s", self->host, error->message);
@@ -246,6 +247,7 @@ pr_imap_client_abort(PrImapClient *self, const GError *error)
 	pr_imap_client_fail_all(self, error);
 	if (was_connected)
 		g_signal_emit(self, signals[SIGNAL_CLOSED], 0, error);
+	g_object_unref(keep);
 }
 
 static void

@@ -537,6 +537,13 @@ pr_imap_parser_collect(PrImapParser *self, guint start, PrImapValue *list)
 	list->u.children = children;
 }
 
+/*
+ * The "]" matching the "[" at @pos, or 0. Nesting is capped: IMAP never nests brackets,
+ * and the cap keeps a line of unmatched "[" linear (at most that many searches are in
+ * flight over any byte) instead of one scan to the end of the line per "[".
+ */
+#define PR_IMAP_MAX_BRACKET_DEPTH 8
+
 static gsize
 pr_imap_find_bracket_end(const guint8 *s, gsize pos, gsize end)
 {
@@ -547,7 +554,8 @@ pr_imap_find_bracket_end(const guint8 *s, gsize pos, gsize end)
 		if (c < ' ' || c == 0x7f)
 			return 0;
 		if (c == '[') {
-			depth++;
+			if (++depth > PR_IMAP_MAX_BRACKET_DEPTH)
+				return 0;
 		} else if (c == ']') {
 			if (--depth == 0)
 				return i;

@@ -13,6 +13,7 @@
 struct _PrImapProbe {
 	GObject parent_instance;
 	PrImapClient *client;
+	PrImapSecurity security;
 	gchar *user;
 	gchar *secret;
 	gchar *mechanism;
@@ -25,6 +26,17 @@ struct _PrImapProbe {
 
 G_DEFINE_TYPE(PrImapProbe, pr_imap_probe, G_TYPE_OBJECT)
 
+/* What protects the connection; a handshake that failed on the certificate still
+ * tells the panel which security it was trying. */
+static const gchar *
+pr_imap_probe_security(PrImapProbe *self)
+{
+	if (g_strcmp0(pr_imap_client_get_security_negotiated(self->client), "none") == 0 &&
+	    pr_imap_client_get_certificate_sha256(self->client) != NULL)
+		return pr_imap_security_to_string(self->security);
+	return pr_imap_client_get_security_negotiated(self->client);
+}
+
 static void
 pr_imap_probe_build_result(PrImapProbe *self)
 {
@@ -36,10 +48,7 @@ pr_imap_probe_build_result(PrImapProbe *self)
 
 	g_variant_builder_add(&builder, "{sv}", "capabilities", g_variant_new_strv(caps, -1));
 	g_variant_builder_add(
-		&builder,
-		"{sv}",
-		"security",
-		g_variant_new_string(pr_imap_client_get_security_negotiated(self->client)));
+		&builder, "{sv}", "security", g_variant_new_string(pr_imap_probe_security(self)));
 	g_variant_builder_add(&builder,
 			      "{sv}",
 			      "certificate-sha256",
@@ -288,5 +297,6 @@ pr_imap_probe_new(const gchar *host, guint16 port, PrImapSecurity security)
 {
 	PrImapProbe *self = g_object_new(PR_TYPE_IMAP_PROBE, NULL);
 	self->client = pr_imap_client_new(host, port, security);
+	self->security = security;
 	return self;
 }

@@ -1102,14 +1102,16 @@ pr_imap_rfc2047_word(PrImapRfc2047 *st, const gchar *p, const gchar *end, const 
 	enc = g_ascii_toupper(q[1]);
 	if ((enc != 'B' && enc != 'Q') || q[2] != '?')
 		return FALSE;
+	/* encoded-text holds no "?" (RFC 2047 2): the first one must start "?=". Stopping
+	 * there keeps failed attempts from rescanning each other's text. */
 	text = q + 3;
 	tend = text;
-	while (tend + 1 < end && !(tend[0] == '?' && tend[1] == '=')) {
+	while (tend < end && *tend != '?') {
 		if (*tend <= ' ' || (guchar)*tend >= 0x7f)
 			return FALSE;
 		tend++;
 	}
-	if (tend + 1 >= end)
+	if (tend + 1 >= end || tend[1] != '=')
 		return FALSE;
 
 	if (st->raw_len > 0 && g_ascii_strcasecmp(st->charset, charset) != 0)

@@ -4,7 +4,6 @@
  */
 #define G_LOG_DOMAIN "PrSync"
 
-#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "pr-error.h"
@@ -1043,6 +1042,17 @@ pr_sync_mailbox_read_select(GTask *task, GPtrArray *untagged, GError **error)
 		guint64 value = 0;
 		guint32 number = 0;
 
+		if (g_strcmp0(code, "CLOSED") == 0) {
+			/* RFC 7162: what came before belongs to the mailbox selected before */
+			data->exists = 0;
+			data->nomodseq = FALSE;
+			data->have_uidnext = FALSE;
+			data->highestmodseq = 0;
+			have_uidvalidity = FALSE;
+			g_clear_pointer(&data->vanished, pr_imap_seqset_free);
+			g_ptr_array_set_size(data->updates, 0);
+			continue;
+		}
 		if (code != NULL) {
 			if (g_strcmp0(code, "NOMODSEQ") == 0) {
 				data->nomodseq = TRUE;
@@ -1063,11 +1073,16 @@ pr_sync_mailbox_read_select(GTask *task, GPtrArray *untagged, GError **error)
 		    pr_imap_response_get_number(response, &number)) {
 			data->exists = number;
 		} else if (g_strcmp0(keyword, "VANISHED") == 0) {
+			gboolean earlier = FALSE;
 			g_autofree gchar *set =
-				pr_imap_response_parse_vanished(response, NULL, error);
+				pr_imap_response_parse_vanished(response, &earlier, error);
 			g_autoptr(PrImapSeqset) parsed = NULL;
 			if (set == NULL)
 				return FALSE;
+			/* the answer to our QRESYNC is VANISHED (EARLIER); a plain one is news
+			 * about the mailbox selected before */
+			if (!earlier)
+				continue;
 			parsed = pr_imap_seqset_parse(set, 0, 4000000, error);
 			if (parsed == NULL)
 				return FALSE;

@@ -4,7 +4,6 @@
  */
 #define G_LOG_DOMAIN "PrSync"
 
-#include <glib/gi18n-lib.h>
 #include <string.h>
 
 #include "pr-error.h"

@@ -476,9 +476,19 @@ class Stack:
     def daemon_running(self):
         return self.daemon is not None and self.daemon.poll() is None
 
-    def log_text(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
+    def log_size(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_text(self, offset=0):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(offset)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def log_tail(self, lines=60):
         try:
@@ -764,13 +774,31 @@ class TestCase(unittest.TestCase):
 
     stack = None  # set by subclasses (setUpClass or per test)
 
+    def setUp(self):
+        super().setUp()
+        s = self.stack
+        if s is not None and s.dir and s.daemon is not None and not s.daemon_running():
+            s.daemon = None
+            s.start_daemon()  # an earlier test left it dead; that test has failed already
+        self._log_offset = s.log_size() if s is not None and s.dir else 0
+
     def tearDown(self):
-        outcome = getattr(self, "_outcome", None)
-        if outcome is not None and not getattr(outcome, "success", True) and self.stack:
-            if self.stack.dir:
+        s = self.stack
+        problems = []
+        if s is not None and s.dir:
+            if s.daemon is not None and s.daemon.poll() is not None:
+                problems.append(f"postroomd died (exit status {s.daemon.returncode})")
+            criticals = [line for line in s.log_text(self._log_offset).splitlines()
+                         if "CRITICAL" in line]
+            if criticals:
+                problems.append("postroomd logged criticals:\n" + "\n".join(criticals[:10]))
+            outcome = getattr(self, "_outcome", None)
+            if problems or (outcome is not None and not getattr(outcome, "success", True)):
                 print(f"\n--- postroomd log (tail) for {self.id()} ---\n"
-                      f"{self.stack.log_tail(80)}\n--- end of log ---", file=sys.stderr)
+                      f"{s.log_tail(80)}\n--- end of log ---", file=sys.stderr)
         super().tearDown()
+        if problems:
+            self.fail("; ".join(problems))
 
     def assertCallFails(self, name, fn, *args, **kw):
         """Runs fn(*args); it must raise DBusCallError with @name (short or full)."""

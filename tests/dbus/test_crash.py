@@ -29,8 +29,9 @@ class CrashTest(harness.TestCase):
         cls.stack.__exit__(None, None, None)
 
     def setUp(self):
-        if not self.stack.daemon_running():
+        if self.stack.daemon is None:  # a failed test left it killed
             self.stack.start_daemon()
+        super().setUp()
 
     def rows(self, sid):
         """{(folder, uid): (id, download)} read straight from store.db (read-only)."""

@@ -520,6 +520,8 @@ test_parser_rfc2047(void)
 		/* not encoded words at all */
 		{ "1 + 1 = 2 ?= yes", "1 + 1 = 2 ?= yes" },
 		{ "=?", "=?" },
+		/* a broken word does not swallow the next one */
+		{ "=?a?Q?x=?UTF-8?Q?caf=C3=A9?=", "=?a?Q?xcaf\xc3\xa9" },
 		/* an empty encoded word (a fuzzer finding) */
 		{ "a=?UTF-8?B?\?=b", "ab" },
 		/* encoded CR LF does not reach callers */
@@ -1316,6 +1318,16 @@ test_parser_bounds(void)
 		g_string_free(text, TRUE);
 	}
 
+	/* a megabyte of unmatched "[" is one atom, parsed in linear time */
+	{
+		gsize n = 1024 * 1024;
+		g_autofree gchar *flag = g_strnfill(n, '[');
+		g_autofree gchar *text = g_strdup_printf("* FLAGS (a%s)\r\n", flag);
+		g_autoptr(PrImapResponse) r = parse_one(text);
+		g_auto(GStrv) flags = pr_imap_response_dup_flags(r);
+		g_assert_cmpuint(g_strv_length(flags), ==, 1);
+		g_assert_cmpuint(strlen(flags[0]), ==, n + 1);
+	}
 	/* depth: 64 lists parse, 65 do not */
 	{
 		GString *ok = g_string_new("* X ");
