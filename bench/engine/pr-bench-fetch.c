@@ -13,13 +13,17 @@
  *   pr-bench-fetch --replay FILE [--iterations 5] [--no-decode]
  *
  * Headers: PrImapClient connects (plaintext, or implicit TLS with --ca-file), logs in,
- * EXAMINEs the mailbox and runs UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE
- * ENVELOPE BODYSTRUCTURE); every FETCH response is decoded with
- * pr_imap_response_parse_fetch() as the "untagged" signal delivers it, which is the work a
- * sync does. Bodies: UID FETCH 1:* (UID BODY.PEEK[]); literals above the parser's inline
- * threshold stream to a literal sink, smaller ones arrive in the response; both are
- * SHA-256 hashed with GnuTLS (--sink gchecksum: GLib's GChecksum; --sink discard: only
- * counted).
+ * EXAMINEs the mailbox and runs UID FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE
+ * BODYSTRUCTURE). Decoding every FETCH response with pr_imap_response_parse_fetch() is the
+ * work a sync does; it happens as each arrives, in a handler given to
+ * pr_imap_client_run_with_handler_async() that consumes it (--collect: from the "untagged"
+ * signal under pr_imap_client_run_async(), which keeps every response until the tagged OK).
+ *
+ * Bodies: UID FETCH 1:* (UID BODY.PEEK[]); literals above the parser's inline threshold
+ * stream to a literal sink, smaller ones arrive in the response. Each message is SHA-256
+ * hashed, as a store would, with GnuTLS (--sink gchecksum: GLib's GChecksum; --sink
+ * discard: only counted); "sha256" in the output is the SHA-256 of those digests in
+ * sequence order.
  *
  * Prints one JSON line: messages, bytes (received on the socket during the FETCH, from
  * TCP_INFO), seconds from before connecting to the FETCH's tagged OK, fetch_seconds
@@ -57,11 +61,61 @@
 	 PR_IMAP_FETCH_HAS_INTERNALDATE | PR_IMAP_FETCH_HAS_ENVELOPE |                             \
 	 PR_IMAP_FETCH_HAS_BODYSTRUCTURE)
 
+typedef enum {
+	BENCH_HASH_NONE,
+	BENCH_HASH_GNUTLS, /* --sink sha256: nettle uses the CPU's SHA extensions */
+	BENCH_HASH_GLIB,   /* --sink gchecksum: GLib's portable SHA-256, ~10x slower */
+} BenchHashKind;
+
+#define BENCH_DIGEST_LEN 32
+
+/* One SHA-256 in progress, with either library. */
+typedef struct {
+	gnutls_hash_hd_t gnutls;
+	GChecksum *glib;
+} BenchHasher;
+
+static gboolean
+bench_hasher_init(BenchHasher *h, BenchHashKind kind)
+{
+	memset(h, 0, sizeof(*h));
+	if (kind == BENCH_HASH_GLIB) {
+		h->glib = g_checksum_new(G_CHECKSUM_SHA256);
+		return TRUE;
+	}
+	return gnutls_hash_init(&h->gnutls, GNUTLS_DIG_SHA256) >= 0;
+}
+
+static void
+bench_hasher_update(BenchHasher *h, const guint8 *data, gsize len)
+{
+	if (h->glib != NULL)
+		g_checksum_update(h->glib, data, (gssize)len);
+	else
+		gnutls_hash(h->gnutls, data, len);
+}
+
+/* Writes the digest (when @out is not NULL) and frees the state. */
+static void
+bench_hasher_finish(BenchHasher *h, guint8 *out)
+{
+	if (h->glib != NULL) {
+		gsize len = BENCH_DIGEST_LEN;
+		if (out != NULL)
+			g_checksum_get_digest(h->glib, out, &len);
+		g_checksum_free(h->glib);
+	} else if (h->gnutls != NULL) {
+		gnutls_hash_deinit(h->gnutls, out);
+	}
+	memset(h, 0, sizeof(*h));
+}
+
 typedef struct {
 	gboolean bodies;
-	GChecksum *checksum;	      /* --sink gchecksum */
-	gnutls_hash_hd_t gnutls_hash; /* --sink sha256; neither: discard */
-	gboolean counting;	      /* the FETCH is running */
+	BenchHashKind hash;
+	GByteArray *digests; /* bodies: one SHA-256 per message, at (seq - 1) * 32 */
+	gboolean counting;   /* the FETCH is running */
+	gboolean collect;    /* decode from the "untagged" signal, not a run handler */
 	guint32 exists;
 	guint64 messages;
 	guint64 incomplete; /* FETCH responses lacking an item we asked for */
@@ -75,28 +129,21 @@ typedef struct {
 static void
 bench_fetch_clear(BenchFetch *self)
 {
-	g_clear_pointer(&self->checksum, g_checksum_free);
-	if (self->gnutls_hash != NULL) {
-		gnutls_hash_deinit(self->gnutls_hash, NULL);
-		self->gnutls_hash = NULL;
-	}
+	g_clear_pointer(&self->digests, g_byte_array_unref);
 	g_clear_error(&self->error);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(BenchFetch, bench_fetch_clear)
 
-/* "sha256": GnuTLS (nettle uses the CPU's SHA extensions); "gchecksum": GLib's portable
- * SHA-256, about ten times slower; "discard" or NULL: nothing. */
 static gboolean
 bench_fetch_set_sink(BenchFetch *self, const gchar *kind, GError **error)
 {
 	if (g_strcmp0(kind, "sha256") == 0) {
-		if (gnutls_hash_init(&self->gnutls_hash, GNUTLS_DIG_SHA256) < 0) {
-			g_set_error_literal(error, PR_ERROR, PR_ERROR_FAILED, "gnutls_hash_init");
-			return FALSE;
-		}
+		self->hash = BENCH_HASH_GNUTLS;
 	} else if (g_strcmp0(kind, "gchecksum") == 0) {
-		self->checksum = g_checksum_new(G_CHECKSUM_SHA256);
-	} else if (kind != NULL && g_strcmp0(kind, "discard") != 0) {
+		self->hash = BENCH_HASH_GLIB;
+	} else if (kind == NULL || g_strcmp0(kind, "discard") == 0) {
+		self->hash = BENCH_HASH_NONE;
+	} else {
 		g_set_error(error,
 			    PR_ERROR,
 			    PR_ERROR_INVALID_ARGUMENT,
@@ -104,30 +151,36 @@ bench_fetch_set_sink(BenchFetch *self, const gchar *kind, GError **error)
 			    kind);
 		return FALSE;
 	}
+	if (self->hash != BENCH_HASH_NONE)
+		self->digests = g_byte_array_new();
 	return TRUE;
 }
 
 static void
-bench_fetch_hash(BenchFetch *self, const guint8 *data, gsize len)
+bench_fetch_store_digest(BenchFetch *self, guint32 seq, const guint8 *digest)
 {
-	if (self->gnutls_hash != NULL)
-		gnutls_hash(self->gnutls_hash, data, len);
-	else if (self->checksum != NULL)
-		g_checksum_update(self->checksum, data, (gssize)len);
+	gsize at = (gsize)(seq - 1) * BENCH_DIGEST_LEN;
+
+	if (seq == 0 || seq > 10000000)
+		return;
+	if (self->digests->len < at + BENCH_DIGEST_LEN)
+		g_byte_array_set_size(self->digests, (guint)(at + BENCH_DIGEST_LEN));
+	memcpy(self->digests->data + at, digest, BENCH_DIGEST_LEN);
 }
 
-/* The hex digest so far, or NULL when discarding. */
+/* SHA-256 over the per-message digests in sequence order (streamed and in-memory bodies
+ * finish in an order that depends on read boundaries; this does not), or NULL. */
 static gchar *
 bench_fetch_dup_digest(BenchFetch *self)
 {
-	guint8 digest[32];
+	guint8 digest[BENCH_DIGEST_LEN];
+	BenchHasher h;
 	GString *hex;
 
-	if (self->checksum != NULL)
-		return g_strdup(g_checksum_get_string(self->checksum));
-	if (self->gnutls_hash == NULL)
+	if (self->digests == NULL || !bench_hasher_init(&h, BENCH_HASH_GNUTLS))
 		return NULL;
-	gnutls_hash_output(self->gnutls_hash, digest);
+	bench_hasher_update(&h, self->digests->data, self->digests->len);
+	bench_hasher_finish(&h, digest);
 	hex = g_string_sized_new(2 * sizeof(digest));
 	for (guint i = 0; i < sizeof(digest); i++)
 		g_string_append_printf(hex, "%02x", digest[i]);
@@ -136,26 +189,49 @@ bench_fetch_dup_digest(BenchFetch *self)
 
 /* The literal sink ---------------------------------------------------------------------- */
 
+typedef struct {
+	guint32 seq;
+	BenchHasher hasher;
+} BenchLiteral;
+
 static gpointer
 bench_sink_begin(const PrImapLiteralInfo *info, gpointer user_data)
 {
 	BenchFetch *self = user_data;
+	BenchLiteral *literal = g_new0(BenchLiteral, 1);
+
 	self->streamed++;
-	return self;
+	literal->seq = info->seq;
+	if (self->hash != BENCH_HASH_NONE && !bench_hasher_init(&literal->hasher, self->hash))
+		g_warning("cannot start SHA-256");
+	return literal;
 }
 
 static gboolean
 bench_sink_write(gpointer handle, const guint8 *data, gsize len, gpointer user_data, GError **error)
 {
-	BenchFetch *self = handle;
+	BenchFetch *self = user_data;
+	BenchLiteral *literal = handle;
+
 	self->literal_bytes += len;
-	bench_fetch_hash(self, data, len);
+	if (self->hash != BENCH_HASH_NONE)
+		bench_hasher_update(&literal->hasher, data, len);
 	return TRUE;
 }
 
 static void
 bench_sink_end(gpointer handle, gboolean aborted, gpointer user_data)
 {
+	BenchFetch *self = user_data;
+	BenchLiteral *literal = handle;
+	guint8 digest[BENCH_DIGEST_LEN];
+
+	if (self->hash != BENCH_HASH_NONE) {
+		bench_hasher_finish(&literal->hasher, aborted ? NULL : digest);
+		if (!aborted)
+			bench_fetch_store_digest(self, literal->seq, digest);
+	}
+	g_free(literal);
 }
 
 static const PrImapLiteralSink bench_sink = {
@@ -201,8 +277,15 @@ bench_fetch_account(BenchFetch *self, PrImapResponse *response)
 			continue; /* STREAMED: the sink saw it; NIL: nothing */
 		data = pr_imap_value_get_string(section->value, &len);
 		self->literal_bytes += len;
-		if (data != NULL)
-			bench_fetch_hash(self, (const guint8 *)data, len);
+		if (data != NULL && self->hash != BENCH_HASH_NONE) {
+			guint8 digest[BENCH_DIGEST_LEN];
+			BenchHasher h;
+			if (bench_hasher_init(&h, self->hash)) {
+				bench_hasher_update(&h, (const guint8 *)data, len);
+				bench_hasher_finish(&h, digest);
+				bench_fetch_store_digest(self, fetch->seq, digest);
+			}
+		}
 	}
 }
 
@@ -213,12 +296,24 @@ bench_untagged_cb(PrImapClient *client, PrImapResponse *response, gpointer user_
 	const gchar *keyword = pr_imap_response_get_keyword(response);
 
 	if (self->counting) {
-		if (g_strcmp0(keyword, "FETCH") == 0)
+		if (self->collect && g_strcmp0(keyword, "FETCH") == 0)
 			bench_fetch_account(self, response);
 		return;
 	}
 	if (g_strcmp0(keyword, "EXISTS") == 0)
 		pr_imap_response_get_number(response, &self->exists);
+}
+
+/* The run handler: each FETCH is decoded and dropped as it arrives. */
+static gboolean
+bench_fetch_handler(PrImapResponse *response, gpointer user_data)
+{
+	BenchFetch *self = user_data;
+
+	if (g_strcmp0(pr_imap_response_get_keyword(response), "FETCH") != 0)
+		return FALSE;
+	bench_fetch_account(self, response);
+	return TRUE;
 }
 
 /* Waiting for async calls ---------------------------------------------------------------- */
@@ -238,13 +333,25 @@ bench_wait(GAsyncResult **slot)
 	return *slot;
 }
 
+/* With @handler, through pr_imap_client_run_with_handler_async(), as a sync streams a large
+ * FETCH; without, pr_imap_client_run_async(), which keeps every untagged response of the
+ * command until its tagged OK. */
 static gboolean
-bench_run(PrImapClient *client, PrImapCommand *command, GError **error)
+bench_run(PrImapClient *client,
+	  PrImapCommand *command,
+	  PrImapUntaggedFunc handler,
+	  gpointer handler_data,
+	  GError **error)
 {
 	g_autoptr(GAsyncResult) res = NULL;
 	g_autoptr(PrImapResponse) response = NULL;
 
-	pr_imap_client_run_async(client, command, NULL, bench_async_cb, &res);
+	if (handler != NULL) {
+		pr_imap_client_run_with_handler_async(
+			client, command, handler, handler_data, NULL, bench_async_cb, &res);
+	} else {
+		pr_imap_client_run_async(client, command, NULL, bench_async_cb, &res);
+	}
 	response = pr_imap_client_run_finish(client, bench_wait(&res), NULL, error);
 	return response != NULL;
 }
@@ -295,6 +402,7 @@ typedef struct {
 	gchar *replay;
 	gint iterations;
 	gboolean no_decode;
+	gboolean collect;
 } BenchOptions;
 
 static void
@@ -390,6 +498,7 @@ bench_engine(BenchOptions *o, GError **error)
 	if (items == NULL)
 		items = o->bodies ? BODIES_ITEMS : HEADERS_ITEMS;
 	self.bodies = o->bodies;
+	self.collect = o->collect;
 	if (!bench_fetch_set_sink(&self, o->sink != NULL ? o->sink : "sha256", error))
 		return FALSE;
 
@@ -411,7 +520,7 @@ bench_engine(BenchOptions *o, GError **error)
 	examine = pr_imap_command_new("EXAMINE");
 	if (!pr_imap_command_add_mailbox(examine, o->mailbox, error))
 		return FALSE;
-	if (!bench_run(client, examine, error))
+	if (!bench_run(client, examine, NULL, NULL, error))
 		return FALSE;
 
 	fetch = pr_imap_command_new("UID FETCH");
@@ -420,7 +529,7 @@ bench_engine(BenchOptions *o, GError **error)
 	rx0 = bench_tcp_bytes_received();
 	self.counting = TRUE;
 	t_fetch = g_get_monotonic_time();
-	if (!bench_run(client, fetch, error))
+	if (!bench_run(client, fetch, o->collect ? NULL : bench_fetch_handler, &self, error))
 		return FALSE;
 	t_end = g_get_monotonic_time();
 	self.counting = FALSE;
@@ -431,10 +540,12 @@ bench_engine(BenchOptions *o, GError **error)
 	g_signal_handlers_disconnect_by_data(client, &self);
 
 	g_string_append_printf(out,
-			       "{\"client\": \"%s\", \"mode\": \"%s\", \"security\": \"%s\"",
+			       "{\"client\": \"%s\", \"mode\": \"%s\", \"security\": \"%s\", "
+			       "\"api\": \"%s\"",
 			       o->label != NULL ? o->label : "engine",
 			       o->bodies ? "bodies" : "headers",
-			       pr_imap_security_to_string(security));
+			       pr_imap_security_to_string(security),
+			       o->collect ? "run_async" : "run_with_handler_async");
 	bench_append_common(out, &self);
 	g_string_append_printf(out,
 			       ", \"exists\": %u, \"bytes\": %" G_GUINT64_FORMAT
@@ -862,6 +973,14 @@ main(int argc, char **argv)
 		  G_OPTION_ARG_NONE,
 		  &o.no_decode,
 		  "--replay: parse only",
+		  NULL },
+		{ "collect",
+		  0,
+		  0,
+		  G_OPTION_ARG_NONE,
+		  &o.collect,
+		  "Decode from the \"untagged\" signal under run_async (keeps every response "
+		  "until the tagged OK) instead of a run_with_handler_async handler",
 		  NULL },
 		{ NULL },
 	};

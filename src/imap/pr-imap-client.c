@@ -43,6 +43,8 @@ typedef struct {
 	GTask *done_task; /* IDLE: the DONE completion */
 	GPtrArray *untagged;
 	PrImapSasl *sasl;
+	PrImapUntaggedFunc handler;
+	gpointer handler_data;
 	gboolean sent;	   /* the first piece went to the writer */
 	gboolean accepted; /* IDLE: "+ idling" seen */
 	gboolean done_sent;
@@ -505,6 +507,9 @@ pr_imap_client_handle_untagged(PrImapClient *self, PrImapResponse *response)
 	if (g_strcmp0(code, "ALERT") == 0 && self->tls_active) {
 		g_signal_emit(self, signals[SIGNAL_ALERT], 0, pr_imap_response_get_text(response));
 	}
+	if (oldest != NULL && oldest->handler != NULL &&
+	    oldest->handler(response, oldest->handler_data))
+		oldest = NULL; /* consumed */
 	if (oldest != NULL && oldest->untagged != NULL)
 		g_ptr_array_add(oldest->untagged, pr_imap_response_ref(response));
 	g_signal_emit(self, signals[SIGNAL_UNTAGGED], 0, response);
@@ -928,6 +933,30 @@ pr_imap_client_run_internal(PrImapClient *self,
 			    gpointer user_data)
 {
 	pr_imap_client_queue_command(self, command, flags, NULL, cancellable, callback, user_data);
+}
+
+void
+pr_imap_client_run_with_handler_async(PrImapClient *self,
+				      PrImapCommand *command,
+				      PrImapUntaggedFunc handler,
+				      gpointer handler_data,
+				      GCancellable *cancellable,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+	PrImapPending *pending;
+
+	g_return_if_fail(PR_IS_IMAP_CLIENT(self));
+	g_return_if_fail(PR_IS_IMAP_COMMAND(command));
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, pr_imap_client_queue_command);
+	g_task_set_check_cancellable(task, FALSE);
+	if (!pr_imap_client_check_ready(self, task))
+		return;
+	pending = pr_imap_client_enqueue(self, command, CMD_FLAG_NONE, task, TRUE);
+	pending->handler = handler;
+	pending->handler_data = handler_data;
 }
 
 void

@@ -86,6 +86,18 @@ void pr_imap_client_run_async(PrImapClient *self,
 			      GCancellable *cancellable,
 			      GAsyncReadyCallback callback,
 			      gpointer user_data);
+/* Called for each untagged response that arrives while the command is the oldest in
+ * flight; returning TRUE consumes it (it is not collected for run_finish), so a large
+ * FETCH is handled as it streams instead of being held until its tagged response. */
+typedef gboolean (*PrImapUntaggedFunc)(PrImapResponse *response, gpointer user_data);
+
+void pr_imap_client_run_with_handler_async(PrImapClient *self,
+					   PrImapCommand *command,
+					   PrImapUntaggedFunc handler,
+					   gpointer handler_data,
+					   GCancellable *cancellable,
+					   GAsyncReadyCallback callback,
+					   gpointer user_data);
 PrImapResponse *pr_imap_client_run_finish(PrImapClient *self,
 					  GAsyncResult *res,
 					  GPtrArray **untagged,

@@ -109,7 +109,14 @@ def main():
         sys.exit("POSTROOMD is not set to the postroomd binary (meson test sets it)")
     if not SCHEMA_DIR or not os.path.exists(os.path.join(SCHEMA_DIR, "gschemas.compiled")):
         sys.exit("GSETTINGS_SCHEMA_DIR does not hold compiled schemas (meson test sets it)")
+    # meson's timeout sends SIGTERM: unwind (KeyboardInterrupt passes through unittest) so
+    # that every Stack stops its processes (atexit)
+    signal.signal(signal.SIGTERM, _terminated)
     unittest.main(verbosity=2)
+
+
+def _terminated(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 # -- values --------------------------------------------------------------------------------
@@ -423,7 +430,9 @@ class Stack:
             "G_MESSAGES_DEBUG": "all",
             "LC_ALL": "C.UTF-8",
         })
-        env.pop("G_DEBUG", None)  # fatal-criticals would turn a warning into a core dump
+        # not fatal-criticals: tearDown fails the test on a logged CRITICAL instead, and
+        # the daemon lives on for the next test
+        env.pop("G_DEBUG", None)
         return env
 
     def store_dir(self, service_id):
@@ -524,9 +533,9 @@ class Stack:
         reply = self.call_raw(path, iface, method, args, timeout)
         return reply.unpack() if reply is not None else ()
 
-    def call_fds(self, path, iface, method, args, timeout=CALL_TIMEOUT):
-        """A call whose reply carries file descriptors: (reply unpacked, [fd, ...]).
-        The fds are ours to close."""
+    def call_fds(self, path, iface, method, args, timeout=CALL_TIMEOUT, raw=False):
+        """A call whose reply carries file descriptors: (reply unpacked, or the GLib.Variant
+        with @raw, [fd, ...]). The fds are ours to close."""
         try:
             reply, fdlist = self.conn.call_with_unix_fd_list_sync(
                 BUS_NAME, path, iface, method, args, None, Gio.DBusCallFlags.NO_AUTO_START,
@@ -534,7 +543,7 @@ class Stack:
         except GLib.Error as e:
             raise _convert_error(e) from None
         fds = fdlist.steal_fds() if fdlist is not None else []
-        return reply.unpack(), list(fds)
+        return (reply if raw else reply.unpack()), list(fds)
 
     def props_raw(self, path, iface):
         """{name: GLib.Variant} of every property (GetAll)."""

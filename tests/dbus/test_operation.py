@@ -10,7 +10,7 @@ from harness import (ERR, OBJECT_MANAGER, OPERATION, OPERATIONS, ROOT, SERVICE, 
                      Stack)
 
 V = GLib.Variant
-SEED = {"INBOX": 2500, "Archive": 600}
+SEED = {"INBOX": 2500, "Archive": 1200}
 TOTAL = sum(SEED.values())
 
 OPERATION_PROPERTY_TYPES = {
