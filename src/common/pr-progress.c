@@ -166,6 +166,10 @@ pr_progress_get_fraction(PrProgress *self)
 			(gdouble)MIN(self->folders_done, self->folders_total) / self->folders_total;
 	if (fraction < 0)
 		return self->last_fraction > 0 ? self->last_fraction : -1;
+	/* all that is known is done, but more may come (the next folder's messages): only
+	 * pr_progress_finish() says the operation is over */
+	if (fraction > 0.99)
+		fraction = 0.99;
 	/* a total that grows must not make the bar jump back */
 	if (fraction < self->last_fraction)
 		fraction = self->last_fraction;

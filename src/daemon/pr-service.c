@@ -118,7 +118,11 @@ static void pr_service_job_connect(PrService *self, PrJob *job);
 static void
 pr_service_set_state(PrService *self, const gchar *state)
 {
+	if (g_strcmp0(pr_dbus_imap4_service_get_state(self->iface), state) == 0)
+		return;
 	pr_dbus_imap4_service_set_state(self->iface, state);
+	/* every state is announced, even one that lasts less than a main-loop pass */
+	g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
 }
 
 static void
