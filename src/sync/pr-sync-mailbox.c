@@ -152,7 +152,23 @@ pr_sync_mailbox_done(GTask *task)
 	MailboxData *data = g_task_get_task_data(task);
 	g_autoptr(PrStoreFolder) folder = NULL;
 	GError *error = NULL;
+	guint32 uidnext = data->have_uidnext ? data->uidnext : 0;
+	guint64 highestmodseq = data->folder->highestmodseq;
 
+	if (data->max_uid != G_MAXUINT32 && data->max_uid + 1 > uidnext)
+		uidnext = data->max_uid + 1;
+	if (data->nomodseq)
+		highestmodseq = 0;
+	else if (data->flags_synced)
+		highestmodseq = data->highestmodseq;
+
+	/* nothing moved: the state stands as saved (a quiet resync writes nothing) */
+	if (!data->incomplete && !data->modified && data->folder->last_sync != 0 &&
+	    data->folder->uidvalidity == data->uidvalidity && data->folder->uidnext == uidnext &&
+	    data->folder->highestmodseq == highestmodseq && data->seen_mark != 0) {
+		g_task_return_boolean(task, TRUE);
+		return;
+	}
 	folder = pr_store_get_folder_by_id(self->store, data->folder->id, &error);
 	if (folder == NULL) {
 		pr_sync_mailbox_fail(task, error);
@@ -162,14 +178,8 @@ pr_sync_mailbox_done(GTask *task)
 	if (data->incomplete) {
 		g_debug("%s: a batch failed; keeping the previous sync state", data->name);
 	} else {
-		guint32 uidnext = data->have_uidnext ? data->uidnext : 0;
-		if (data->max_uid != G_MAXUINT32 && data->max_uid + 1 > uidnext)
-			uidnext = data->max_uid + 1;
 		folder->uidnext = uidnext;
-		if (data->nomodseq)
-			folder->highestmodseq = 0;
-		else if (data->flags_synced)
-			folder->highestmodseq = data->highestmodseq;
+		folder->highestmodseq = highestmodseq;
 		folder->last_sync = g_get_real_time() / G_USEC_PER_SEC;
 	}
 	if (!pr_store_save_folder(self->store, folder, &error)) {
