@@ -165,7 +165,10 @@ pr_sync_mailbox_done(GTask *task)
 	/* nothing moved: the state stands as saved (a quiet resync writes nothing) */
 	if (!data->incomplete && !data->modified && data->folder->last_sync != 0 &&
 	    data->folder->uidvalidity == data->uidvalidity && data->folder->uidnext == uidnext &&
-	    data->folder->highestmodseq == highestmodseq && data->seen_mark != 0) {
+	    data->folder->highestmodseq == highestmodseq &&
+	    (data->seen_mark != 0 || !self->update_seen_flags) &&
+	    (data->seen_add == NULL || data->seen_add->len == 0) &&
+	    (data->seen_remove == NULL || data->seen_remove->len == 0)) {
 		g_task_return_boolean(task, TRUE);
 		return;
 	}
