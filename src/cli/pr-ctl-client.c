@@ -348,6 +348,55 @@ pr_ctl_client_get_service(PrCtlClient *self, const PrCtlOptions *opts, GError **
 	return service;
 }
 
+static guint64
+pr_ctl_operation_number(PrDBusImap4Operation *operation)
+{
+	const gchar *path = g_dbus_proxy_get_object_path(G_DBUS_PROXY(operation));
+	const gchar *slash = strrchr(path, '/');
+
+	return g_ascii_strtoull(slash != NULL ? slash + 1 : path, NULL, 10);
+}
+
+static gint
+pr_ctl_operation_compare(gconstpointer a, gconstpointer b)
+{
+	guint64 na = pr_ctl_operation_number((PrDBusImap4Operation *)a);
+	guint64 nb = pr_ctl_operation_number((PrDBusImap4Operation *)b);
+
+	return na < nb ? -1 : (na > nb ? 1 : 0);
+}
+
+gboolean
+pr_ctl_operation_is_stay_online(PrDBusImap4Operation *operation)
+{
+	return g_strcmp0(pr_dbus_imap4_operation_get_kind(operation), "connect-and-sync") == 0 &&
+	       g_strcmp0(pr_dbus_imap4_operation_get_stage(operation), "idle") == 0;
+}
+
+GList *
+pr_ctl_client_list_active_operations(PrCtlClient *self, const gchar *service_path)
+{
+	GList *objects = g_dbus_object_manager_get_objects(self->object_manager);
+	GList *operations = NULL;
+
+	for (GList *l = objects; l != NULL; l = l->next) {
+		PrDBusImap4Operation *operation = pr_dbus_object_get_imap4_operation(l->data);
+		const gchar *state;
+
+		if (operation == NULL)
+			continue;
+		state = pr_dbus_imap4_operation_get_state(operation);
+		if (g_strcmp0(pr_dbus_imap4_operation_get_service(operation), service_path) != 0 ||
+		    (g_strcmp0(state, "queued") != 0 && g_strcmp0(state, "running") != 0)) {
+			g_object_unref(operation);
+			continue;
+		}
+		operations = g_list_prepend(operations, operation);
+	}
+	g_list_free_full(objects, g_object_unref);
+	return g_list_sort(operations, pr_ctl_operation_compare);
+}
+
 GVariant *
 pr_ctl_client_get_all_properties(PrCtlClient *self,
 				 const gchar *path,

@@ -26,6 +26,7 @@ typedef struct {
 	PrDBusImap4Operation *proxy;
 	GMainLoop *loop;
 	GVariantDict *progress; /* the latest values, keyed by property name */
+	GVariantDict *display;	/* what is shown: @progress, or the followed operation's */
 	gboolean tty;
 	gboolean drawn;	   /* a progress bar is on the terminal's current line */
 	gint64 last_plain; /* monotonic time of the last plain progress line */
@@ -206,8 +207,8 @@ pr_ctl_wait_show(PrCtlWait *self)
 	if (self->opts->json)
 		return;
 	/* g_variant_dict_end() empties the dict: fill it again from the snapshot */
-	progress = g_variant_ref_sink(g_variant_dict_end(self->progress));
-	g_variant_dict_init(self->progress, progress);
+	progress = g_variant_ref_sink(g_variant_dict_end(self->display));
+	g_variant_dict_init(self->display, progress);
 	if (self->tty) {
 		line = pr_ctl_progress_format_bar(progress, pr_ctl_terminal_width());
 		g_print("\r%s\033[K", line);
@@ -227,7 +228,7 @@ pr_ctl_wait_show(PrCtlWait *self)
 }
 
 static void
-pr_ctl_wait_merge(PrCtlWait *self, GVariant *values)
+pr_ctl_wait_merge_into(GVariantDict *dict, GVariant *values)
 {
 	GVariantIter iter;
 	const gchar *key;
@@ -235,9 +236,15 @@ pr_ctl_wait_merge(PrCtlWait *self, GVariant *values)
 
 	g_variant_iter_init(&iter, values);
 	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		g_variant_dict_insert_value(self->progress, key, value);
+		g_variant_dict_insert_value(dict, key, value);
 		g_variant_unref(value);
 	}
+}
+
+static void
+pr_ctl_wait_merge(PrCtlWait *self, GVariant *values)
+{
+	pr_ctl_wait_merge_into(self->progress, values);
 }
 
 static void
@@ -279,6 +286,18 @@ pr_ctl_wait_progress_cb(PrDBusImap4Operation *proxy, GVariant *progress, gpointe
 	if (self->done)
 		return;
 	pr_ctl_wait_merge(self, progress);
+	if (self->display == self->progress)
+		pr_ctl_wait_show(self);
+}
+
+static void
+pr_ctl_wait_follow_progress_cb(PrDBusImap4Operation *proxy, GVariant *progress, gpointer user_data)
+{
+	PrCtlWait *self = user_data;
+
+	if (self->done || self->display == self->progress)
+		return;
+	pr_ctl_wait_merge_into(self->display, progress);
 	pr_ctl_wait_show(self);
 }
 
@@ -330,6 +349,10 @@ pr_ctl_wait_sigint_cb(gpointer user_data)
 	pr_ctl_wait_clear_line(self);
 	self->interrupted = TRUE;
 	self->done = TRUE;
+	if (self->opts->keep_on_interrupt) {
+		g_main_loop_quit(self->loop);
+		return G_SOURCE_REMOVE;
+	}
 	reply = g_dbus_proxy_call_sync(G_DBUS_PROXY(self->proxy),
 				       "Cancel",
 				       g_variant_new("(@a{sv})", g_variant_new("a{sv}", NULL)),
@@ -408,22 +431,59 @@ pr_ctl_wait_result(PrCtlWait *self, const gchar *path, GVariant **props, GError 
 	return TRUE;
 }
 
-gboolean
-pr_ctl_operation_wait(PrCtlClient *client,
-		      const PrCtlOptions *opts,
-		      const gchar *path,
-		      GVariant **props,
-		      GError **error)
+/* Shows the progress of the operation at @path instead of the waited one's; NULL (and the
+ * waited one's progress stays shown) when that operation is gone already. */
+static PrDBusImap4Operation *
+pr_ctl_wait_follow(PrCtlWait *self, const gchar *path, GVariantDict *dict)
 {
 	g_autoptr(PrDBusImap4Operation) proxy = NULL;
 	g_autoptr(GVariant) initial = NULL;
+	g_autoptr(GError) error = NULL;
+
+	proxy = pr_dbus_imap4_operation_proxy_new_sync(self->client->connection,
+						       G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
+							       G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+						       PR_CTL_BUS_NAME,
+						       path,
+						       NULL,
+						       &error);
+	if (proxy == NULL) {
+		g_debug("following %s: %s", path, error->message);
+		return NULL;
+	}
+	g_signal_connect(proxy, "progress", G_CALLBACK(pr_ctl_wait_follow_progress_cb), self);
+	initial = pr_ctl_client_get_all_properties(
+		self->client, path, PR_CTL_OPERATION_IFACE, &error);
+	if (initial == NULL) {
+		g_debug("following %s: %s", path, error->message);
+		g_signal_handlers_disconnect_by_data(proxy, self);
+		return NULL;
+	}
+	pr_ctl_wait_merge_into(dict, initial);
+	self->display = dict;
+	return g_steal_pointer(&proxy);
+}
+
+gboolean
+pr_ctl_operation_wait_follow(PrCtlClient *client,
+			     const PrCtlOptions *opts,
+			     const gchar *path,
+			     const gchar *follow_path,
+			     GVariant **props,
+			     GError **error)
+{
+	g_autoptr(PrDBusImap4Operation) proxy = NULL;
+	g_autoptr(PrDBusImap4Operation) follow = NULL;
+	g_autoptr(GVariant) initial = NULL;
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	g_auto(GVariantDict) progress = G_VARIANT_DICT_INIT(NULL);
+	g_auto(GVariantDict) followed = G_VARIANT_DICT_INIT(NULL);
 	PrCtlWait self = {
 		.client = client,
 		.opts = opts,
 		.loop = loop,
 		.progress = &progress,
+		.display = &progress,
 		.tty = isatty(STDOUT_FILENO),
 	};
 	gboolean ret;
@@ -450,14 +510,28 @@ pr_ctl_operation_wait(PrCtlClient *client,
 	}
 	pr_ctl_wait_merge(&self, initial);
 	pr_ctl_wait_check_state(&self, initial);
+	if (!self.done && follow_path != NULL)
+		follow = pr_ctl_wait_follow(&self, follow_path, &followed);
 	if (!self.done)
 		pr_ctl_wait_run_loop(&self);
 	g_signal_handlers_disconnect_by_data(proxy, &self);
+	if (follow != NULL)
+		g_signal_handlers_disconnect_by_data(follow, &self);
 
 	ret = pr_ctl_wait_result(&self, path, props, error);
 	g_free(self.error_name);
 	g_free(self.error_message);
 	return ret;
+}
+
+gboolean
+pr_ctl_operation_wait(PrCtlClient *client,
+		      const PrCtlOptions *opts,
+		      const gchar *path,
+		      GVariant **props,
+		      GError **error)
+{
+	return pr_ctl_operation_wait_follow(client, opts, path, NULL, props, error);
 }
 
 GVariant *

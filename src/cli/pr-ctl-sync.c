@@ -52,6 +52,44 @@ pr_ctl_sync_check(const PrCtlOptions *opts, gchar **scope, gboolean connect, gin
 	return PR_CTL_EXIT_OK;
 }
 
+/* --cancel-background takes no other option and no FOLDER. */
+static gint
+pr_ctl_sync_check_cancel(const PrCtlOptions *opts,
+			 const gchar *scope,
+			 gboolean connect,
+			 gboolean background,
+			 gint n_folders)
+{
+	if (scope != NULL || connect || background || opts->no_wait || n_folders > 0)
+		return pr_ctl_usage_error(opts,
+					  "%s",
+					  _("--cancel-background takes no FOLDER and none of "
+					    "--scope, --connect, --background and --no-wait"));
+	return PR_CTL_EXIT_OK;
+}
+
+static gint
+pr_ctl_sync_cancel_background(const PrCtlOptions *opts, PrDBusImap4Service *service)
+{
+	g_autoptr(GError) error = NULL;
+	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(NULL);
+	gboolean running = pr_dbus_imap4_service_get_background_sync(service);
+
+	if (!pr_dbus_imap4_service_call_cancel_background_sync_sync(
+		    service, pr_ctl_no_options(), NULL, &error))
+		return pr_ctl_fail(opts, error);
+	if (!opts->json) {
+		g_print("%s\n",
+			running ? _("Background synchronisation cancelled.")
+				: _("No background synchronisation was running."));
+		return PR_CTL_EXIT_OK;
+	}
+	g_variant_dict_insert(&dict, "service", "s", pr_dbus_imap4_service_get_id(service));
+	g_variant_dict_insert(&dict, "cancelled", "b", running);
+	pr_ctl_json_output(g_variant_dict_end(&dict));
+	return PR_CTL_EXIT_OK;
+}
+
 static gboolean
 pr_ctl_sync_start(PrDBusImap4Service *service,
 		  const gchar *scope,
@@ -78,6 +116,8 @@ pr_ctl_sync(gint argc, gchar **argv)
 	g_autofree gchar *path = NULL;
 	g_auto(GStrv) folders = NULL;
 	gboolean connect = FALSE;
+	gboolean background = FALSE;
+	gboolean cancel_background = FALSE;
 	const GOptionEntry entries[] = {
 		{ "scope",
 		  0,
@@ -94,6 +134,21 @@ pr_ctl_sync(gint argc, gchar **argv)
 		  &connect,
 		  N_("Connect first, then run a full synchronisation (ConnectAndSync)"),
 		  NULL },
+		{ "background",
+		  0,
+		  0,
+		  G_OPTION_ARG_NONE,
+		  &background,
+		  N_("Start the synchronisation and return at once, printing the operation's "
+		     "path (“postroomctl wait” waits for it)"),
+		  NULL },
+		{ "cancel-background",
+		  0,
+		  0,
+		  G_OPTION_ARG_NONE,
+		  &cancel_background,
+		  N_("Stop the running background synchronisation (CancelBackgroundSync)"),
+		  NULL },
 		{ NULL }
 	};
 	gint rc;
@@ -105,17 +160,27 @@ pr_ctl_sync(gint argc, gchar **argv)
 		    entries,
 		    _("[FOLDER…]"),
 		    _("Synchronise a service with its server: everything, the folder "
-		      "list, new inbox messages, the named folders or subscriptions."),
+		      "list, new inbox messages, the named folders or subscriptions. "
+		      "With --background it returns at once; with --cancel-background "
+		      "it stops the synchronisation that runs in the background."),
 		    &argc,
 		    &argv))
 		return PR_CTL_EXIT_USAGE;
-	rc = pr_ctl_sync_check(&opts, &scope, connect, argc - 1);
+	if (cancel_background)
+		rc = pr_ctl_sync_check_cancel(&opts, scope, connect, background, argc - 1);
+	else
+		rc = pr_ctl_sync_check(&opts, &scope, connect, argc - 1);
 	if (rc != PR_CTL_EXIT_OK)
 		return rc;
+	/* the same as --no-wait, named for what it means here */
+	if (background)
+		opts.no_wait = TRUE;
 
 	service = pr_ctl_open_service(&opts, &client, &error);
 	if (service == NULL)
 		return pr_ctl_fail(&opts, error);
+	if (cancel_background)
+		return pr_ctl_sync_cancel_background(&opts, service);
 	folders = pr_ctl_args_to_utf8(argc - 1, argv + 1, &error);
 	if (folders == NULL)
 		return pr_ctl_fail(&opts, error);

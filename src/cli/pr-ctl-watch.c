@@ -6,6 +6,7 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -13,11 +14,16 @@
 
 #define PR_CTL_SERVICE_IFACE   "org.postroom.Postroom1.Imap4Service"
 #define PR_CTL_OPERATION_IFACE "org.postroom.Postroom1.Imap4Operation"
+#define PR_CTL_NEW_MAIL_SHOWN  10 /* messages of one NewMail shown with From and Subject */
+#define PR_CTL_NEW_MAIL_SLACK  10 /* messages listed around the newest, for races */
+#define PR_CTL_INDENT	       "          " /* under the text after the time */
 
 typedef struct {
 	const PrCtlOptions *opts;
+	PrCtlClient *client;
 	gchar *service_path; /* only this service's events, or NULL for all */
 	GMainLoop *loop;
+	gboolean tty;
 	gboolean bus_closed;
 } PrCtlWatch;
 
@@ -46,13 +52,17 @@ pr_ctl_watch_emit_json(const gchar *event, GDateTime *now, const gchar *id, GVar
 	pr_ctl_json_output(g_variant_builder_end(&builder));
 }
 
-/* One event: a JSON line, or "12:34:56  SERVICE  text" for people. */
+/* One event: a JSON line, or "12:34:56  SERVICE  text" for people, in bold when
+ * @prominent and on a terminal, followed by the @details lines (sanitized already). Every
+ * event is flushed at once: watch is read through pipes. */
 static void
-pr_ctl_watch_emit(PrCtlWatch *self,
-		  const gchar *event,
-		  const gchar *service_path,
-		  GVariant *extra,
-		  const gchar *text)
+pr_ctl_watch_emit_full(PrCtlWatch *self,
+		       const gchar *event,
+		       const gchar *service_path,
+		       GVariant *extra,
+		       const gchar *text,
+		       gboolean prominent,
+		       GPtrArray *details)
 {
 	g_autoptr(GVariant) owned = extra != NULL ? g_variant_ref_sink(extra) : NULL;
 	const gchar *id = service_path != NULL ? pr_ctl_service_id_from_path(service_path) : NULL;
@@ -66,7 +76,23 @@ pr_ctl_watch_emit(PrCtlWatch *self,
 	}
 	clean = pr_ctl_sanitize(text);
 	time = g_date_time_format(now, "%H:%M:%S");
-	g_print("%s  %s  %s\n", time, id != NULL ? id : "-", clean);
+	if (prominent && self->tty)
+		g_print("%s  %s  \033[1m%s\033[0m\n", time, id != NULL ? id : "-", clean);
+	else
+		g_print("%s  %s  %s\n", time, id != NULL ? id : "-", clean);
+	for (guint i = 0; details != NULL && i < details->len; i++)
+		g_print("%s\n", (const gchar *)g_ptr_array_index(details, i));
+	fflush(stdout);
+}
+
+static void
+pr_ctl_watch_emit(PrCtlWatch *self,
+		  const gchar *event,
+		  const gchar *service_path,
+		  GVariant *extra,
+		  const gchar *text)
+{
+	pr_ctl_watch_emit_full(self, event, service_path, extra, text, FALSE, NULL);
 }
 
 static gboolean
@@ -75,19 +101,156 @@ pr_ctl_watch_wants(PrCtlWatch *self, const gchar *service_path)
 	return self->service_path == NULL || g_strcmp0(self->service_path, service_path) == 0;
 }
 
-static gchar *
-pr_ctl_watch_ids_text(GVariant *ids)
+/* The messages count of @folder in the store, or -1. */
+static gint64
+pr_ctl_watch_folder_count(PrDBusImap4Service *service, const gchar *folder, GError **error)
 {
-	g_autoptr(GString) text = g_string_new(NULL);
-	gsize n = g_variant_n_children(ids);
+	g_autoptr(GVariant) folders = NULL;
+	GVariantIter iter;
+	const gchar *name;
+	GVariant *info;
+	gint64 count = -1;
 
-	for (gsize i = 0; i < n; i++) {
-		guint64 id = 0;
-		g_variant_get_child(ids, i, "t", &id);
-		g_string_append_printf(
-			text, i > 0 ? " %" G_GUINT64_FORMAT : "%" G_GUINT64_FORMAT, id);
+	if (!pr_dbus_imap4_service_call_list_folders_sync(
+		    service, pr_ctl_no_options(), &folders, NULL, error))
+		return -1;
+	g_variant_iter_init(&iter, folders);
+	while (count < 0 && g_variant_iter_next(&iter, "(&s@a{sv})", &name, &info)) {
+		guint32 messages = 0;
+		if (g_strcmp0(name, folder) == 0 &&
+		    g_variant_lookup(info, "messages", "u", &messages))
+			count = messages;
+		g_variant_unref(info);
 	}
-	return g_string_free(g_steal_pointer(&text), FALSE);
+	if (count < 0)
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no folder %s", folder);
+	return count;
+}
+
+/* The last (newest) messages of @folder, enough to hold the @n newest that arrived: new
+ * mail has the highest UIDs, and messages are listed by UID. a(ta{sv}), or NULL. */
+static GVariant *
+pr_ctl_watch_list_newest(PrCtlWatch *self,
+			 const gchar *service_path,
+			 const gchar *folder,
+			 guint n,
+			 GError **error)
+{
+	g_autoptr(GDBusInterface) iface = NULL;
+	g_auto(GVariantDict) query = G_VARIANT_DICT_INIT(NULL);
+	GVariant *messages = NULL;
+	gint64 count;
+	guint32 offset;
+
+	iface = g_dbus_object_manager_get_interface(
+		self->client->object_manager, service_path, PR_CTL_SERVICE_IFACE);
+	if (iface == NULL) {
+		g_set_error(
+			error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no service at %s", service_path);
+		return NULL;
+	}
+	count = pr_ctl_watch_folder_count(PR_DBUS_IMAP4_SERVICE(iface), folder, error);
+	if (count < 0)
+		return NULL;
+	offset = count > n + PR_CTL_NEW_MAIL_SLACK ? (guint32)(count - n - PR_CTL_NEW_MAIL_SLACK)
+						   : 0;
+	g_variant_dict_insert(&query, "offset", "u", offset);
+	g_variant_dict_insert(&query, "limit", "u", n + 2 * PR_CTL_NEW_MAIL_SLACK);
+	if (!pr_dbus_imap4_service_call_list_messages_sync(PR_DBUS_IMAP4_SERVICE(iface),
+							   folder,
+							   g_variant_dict_end(&query),
+							   &messages,
+							   NULL,
+							   error))
+		return NULL;
+	return messages;
+}
+
+static GVariant *
+pr_ctl_watch_find_message(GVariant *messages, guint64 wanted)
+{
+	GVariantIter iter;
+	guint64 id;
+	GVariant *info;
+
+	g_variant_iter_init(&iter, messages);
+	while (g_variant_iter_next(&iter, "(t@a{sv})", &id, &info)) {
+		if (id == wanted)
+			return info;
+		g_variant_unref(info);
+	}
+	return NULL;
+}
+
+/* "          41  From: Ann <ann@example.org>  Subject: Lunch" */
+static gchar *
+pr_ctl_watch_message_line(PrCtlWatch *self, guint64 id, const gchar *from, const gchar *subject)
+{
+	/* TRANSLATORS: a message's sender and subject, under a "New mail" line */
+	g_autofree gchar *about = g_strdup_printf(_("From: %s  Subject: %s"), from, subject);
+	g_autofree gchar *line = g_strdup_printf("%" G_GUINT64_FORMAT "  %s", id, about);
+	g_autofree gchar *shown = NULL;
+	guint width;
+
+	if (!self->tty) {
+		shown = pr_ctl_sanitize(line);
+		return g_strconcat(PR_CTL_INDENT, shown, NULL);
+	}
+	/* one line each on a terminal */
+	width = pr_ctl_terminal_width();
+	shown = pr_ctl_ellipsize(line,
+				 MAX(width, 2 * strlen(PR_CTL_INDENT)) - strlen(PR_CTL_INDENT) - 1);
+	return g_strconcat(PR_CTL_INDENT, shown, NULL);
+}
+
+/* From and Subject of the newest (at most PR_CTL_NEW_MAIL_SHOWN) of @ids: lines for people
+ * in @details, entries for JSON in @list. */
+static void
+pr_ctl_watch_new_mail_details(PrCtlWatch *self,
+			      const gchar *path,
+			      const gchar *folder,
+			      GVariant *ids,
+			      GPtrArray *details,
+			      GVariantBuilder *list)
+{
+	gsize n = g_variant_n_children(ids);
+	guint shown = (guint)MIN(n, PR_CTL_NEW_MAIL_SHOWN);
+	g_autoptr(GVariant) messages = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (shown == 0)
+		return;
+	messages = pr_ctl_watch_list_newest(self, path, folder, shown, &error);
+	if (messages == NULL) {
+		g_debug("listing the new mail of %s: %s", folder, error->message);
+		return;
+	}
+	for (gsize i = n - shown; i < n; i++) {
+		g_autoptr(GVariant) info = NULL;
+		const gchar *from = "";
+		const gchar *subject = "";
+		guint64 id = 0;
+
+		g_variant_get_child(ids, i, "t", &id);
+		info = pr_ctl_watch_find_message(messages, id);
+		if (info == NULL)
+			continue;
+		g_variant_lookup(info, "from", "&s", &from);
+		g_variant_lookup(info, "subject", "&s", &subject);
+		g_ptr_array_add(details, pr_ctl_watch_message_line(self, id, from, subject));
+		g_variant_builder_open(list, G_VARIANT_TYPE_VARDICT);
+		g_variant_builder_add(list, "{sv}", "id", g_variant_new_uint64(id));
+		g_variant_builder_add(list, "{sv}", "from", g_variant_new_string(from));
+		g_variant_builder_add(list, "{sv}", "subject", g_variant_new_string(subject));
+		g_variant_builder_close(list);
+	}
+	if (n > shown) {
+		/* TRANSLATORS: after the From and Subject lines of the newest messages */
+		g_autofree gchar *more = g_strdup_printf(
+			ngettext("… and %u more message", "… and %u more messages", n - shown),
+			(guint)(n - shown));
+		g_ptr_array_add(details, g_strconcat(PR_CTL_INDENT, more, NULL));
+	}
 }
 
 static void
@@ -95,17 +258,45 @@ pr_ctl_watch_new_mail(PrCtlWatch *self, const gchar *path, GVariant *params)
 {
 	const gchar *folder = NULL;
 	g_autoptr(GVariant) ids = NULL;
-	g_autofree gchar *ids_text = NULL;
+	g_autoptr(GPtrArray) details = g_ptr_array_new_with_free_func(g_free);
+	g_auto(GVariantBuilder) list = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("aa{sv}"));
 	g_autofree gchar *text = NULL;
 	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(NULL);
+	guint n;
 
 	g_variant_get(params, "(&s@at)", &folder, &ids);
-	ids_text = pr_ctl_watch_ids_text(ids);
-	/* TRANSLATORS: a folder name, then message ids */
-	text = g_strdup_printf(_("new mail in %s: %s"), folder, ids_text);
+	n = (guint)g_variant_n_children(ids);
+	/* TRANSLATORS: a folder name, then how many messages arrived */
+	text = g_strdup_printf(
+		ngettext("New mail in %s: %u message", "New mail in %s: %u messages", n),
+		folder,
+		n);
+	pr_ctl_watch_new_mail_details(self, path, folder, ids, details, &list);
 	g_variant_dict_insert(&dict, "folder", "s", folder);
 	g_variant_dict_insert_value(&dict, "ids", ids);
-	pr_ctl_watch_emit(self, "NewMail", path, g_variant_dict_end(&dict), text);
+	g_variant_dict_insert_value(&dict, "messages", g_variant_builder_end(&list));
+	pr_ctl_watch_emit_full(
+		self, "NewMail", path, g_variant_dict_end(&dict), text, TRUE, details);
+}
+
+/* "messages changed in INBOX: 2 added, 1 removed": only what happened. */
+static gchar *
+pr_ctl_watch_changes_text(const gchar *folder, guint added, guint changed, guint removed)
+{
+	g_autoptr(GString) text = g_string_new(NULL);
+	g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
+
+	g_string_printf(text, _("messages changed in %s"), folder);
+	if (added > 0)
+		g_ptr_array_add(parts, g_strdup_printf(_("%u added"), added));
+	if (changed > 0)
+		g_ptr_array_add(parts, g_strdup_printf(_("%u changed"), changed));
+	if (removed > 0)
+		g_ptr_array_add(parts, g_strdup_printf(_("%u removed"), removed));
+	for (guint i = 0; i < parts->len; i++)
+		g_string_append_printf(
+			text, "%s%s", i == 0 ? ": " : ", ", (const gchar *)parts->pdata[i]);
+	return g_string_free(g_steal_pointer(&text), FALSE);
 }
 
 static void
@@ -119,11 +310,10 @@ pr_ctl_watch_messages_changed(PrCtlWatch *self, const gchar *path, GVariant *par
 	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(NULL);
 
 	g_variant_get(params, "(&s@at@at@at)", &folder, &added, &changed, &removed);
-	text = g_strdup_printf(_("messages changed in %s: %u added, %u changed, %u removed"),
-			       folder,
-			       (guint)g_variant_n_children(added),
-			       (guint)g_variant_n_children(changed),
-			       (guint)g_variant_n_children(removed));
+	text = pr_ctl_watch_changes_text(folder,
+					 (guint)g_variant_n_children(added),
+					 (guint)g_variant_n_children(changed),
+					 (guint)g_variant_n_children(removed));
 	g_variant_dict_insert(&dict, "folder", "s", folder);
 	g_variant_dict_insert_value(&dict, "added", added);
 	g_variant_dict_insert_value(&dict, "changed", changed);
@@ -274,6 +464,7 @@ pr_ctl_watch_properties_cb(GDBusObjectManagerClient *manager,
 	g_autoptr(GString) text = g_string_new(NULL);
 	const gchar *state = NULL;
 	gboolean connected = FALSE;
+	gboolean background = FALSE;
 
 	if (g_strcmp0(g_dbus_proxy_get_interface_name(iface), PR_CTL_SERVICE_IFACE) != 0 ||
 	    !pr_ctl_watch_wants(self, path))
@@ -287,6 +478,14 @@ pr_ctl_watch_properties_cb(GDBusObjectManagerClient *manager,
 		if (text->len > 0)
 			g_string_append(text, ", ");
 		g_string_append(text, connected ? _("connected: yes") : _("connected: no"));
+	}
+	if (g_variant_lookup(changed, "BackgroundSync", "b", &background)) {
+		g_variant_dict_insert(&dict, "BackgroundSync", "b", background);
+		if (text->len > 0)
+			g_string_append(text, ", ");
+		g_string_append(text,
+				background ? _("background sync: started")
+					   : _("background sync: ended"));
 	}
 	if (text->len == 0)
 		return;
@@ -438,7 +637,7 @@ pr_ctl_watch(gint argc, gchar **argv)
 	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
 	g_autoptr(GError) error = NULL;
 	g_autofree gchar *service_path = NULL;
-	PrCtlWatch self = { .opts = &opts, .loop = loop };
+	PrCtlWatch self = { .opts = &opts, .loop = loop, .tty = isatty(STDOUT_FILENO) };
 
 	if (!pr_ctl_options_parse(
 		    &opts,
@@ -446,9 +645,10 @@ pr_ctl_watch(gint argc, gchar **argv)
 		    NULL,
 		    NULL,
 		    _("Print the events of every service (or of --service) as they "
-		      "come: new mail, changed messages and folders, server alerts, "
-		      "state changes and the progress of operations. With --json, one "
-		      "JSON document per line."),
+		      "come: new mail (with the sender and subject of up to 10 messages), "
+		      "changed messages and folders, server alerts, changes of state, "
+		      "connection and background sync, and the progress of operations. "
+		      "With --json, one JSON document per line."),
 		    &argc,
 		    &argv))
 		return PR_CTL_EXIT_USAGE;
@@ -466,6 +666,7 @@ pr_ctl_watch(gint argc, gchar **argv)
 		service_path = g_strdup(g_dbus_proxy_get_object_path(G_DBUS_PROXY(service)));
 	}
 	self.service_path = service_path;
+	self.client = client;
 	pr_ctl_watch_run(&self, client);
 	if (self.bus_closed) {
 		g_set_error_literal(&error,

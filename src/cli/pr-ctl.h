@@ -44,6 +44,12 @@ gint pr_ctl_messages(gint argc, gchar **argv);
 gint pr_ctl_show(gint argc, gchar **argv);
 gint pr_ctl_fetch(gint argc, gchar **argv);
 gint pr_ctl_watch(gint argc, gchar **argv);
+gint pr_ctl_wait(gint argc, gchar **argv);
+gint pr_ctl_subscribe(gint argc, gchar **argv);
+gint pr_ctl_unsubscribe(gint argc, gchar **argv);
+gint pr_ctl_mkdir(gint argc, gchar **argv);
+gint pr_ctl_rename(gint argc, gchar **argv);
+gint pr_ctl_rmdir(gint argc, gchar **argv);
 
 /* ---- output (pr-ctl-output.c) ---- */
 
@@ -111,6 +117,7 @@ typedef struct {
 	gboolean json;
 	gboolean no_wait;
 	gboolean no_plain_progress; /* set by a command: progress only as a terminal bar */
+	gboolean keep_on_interrupt; /* set by a command: Ctrl-C stops waiting, not the operation */
 } PrCtlOptions;
 
 void pr_ctl_options_clear(PrCtlOptions *opts);
@@ -168,6 +175,11 @@ gint pr_ctl_unexpected_argument(const PrCtlOptions *opts, const gchar *arg);
 gchar *pr_ctl_service_path_from_id(const gchar *id, GError **error);
 /* The ID of a service object path, or the path itself when it is none. */
 const gchar *pr_ctl_service_id_from_path(const gchar *path);
+/* The operations of the service at @service_path that are queued or running, oldest first;
+ * transfer full. */
+GList *pr_ctl_client_list_active_operations(PrCtlClient *self, const gchar *service_path);
+/* Whether @operation is the one ConnectAndSync("disconnect") keeps running while online. */
+gboolean pr_ctl_operation_is_stay_online(PrDBusImap4Operation *operation);
 /* org.freedesktop.DBus.Properties.GetAll of @iface at @path: a{sv}. */
 GVariant *pr_ctl_client_get_all_properties(PrCtlClient *self,
 					   const gchar *path,
@@ -184,6 +196,14 @@ gboolean pr_ctl_operation_wait(PrCtlClient *client,
 			       const gchar *path,
 			       GVariant **props,
 			       GError **error);
+/* pr_ctl_operation_wait(), but the progress shown is that of the operation at @follow_path
+ * (the background sync a WaitForBackground operation waits for), when not NULL. */
+gboolean pr_ctl_operation_wait_follow(PrCtlClient *client,
+				      const PrCtlOptions *opts,
+				      const gchar *path,
+				      const gchar *follow_path,
+				      GVariant **props,
+				      GError **error);
 /* Operation properties as a JSON-friendly a{sv}: dashed keys, "success", "error" and
  * "error-message" split out of Error. */
 GVariant *pr_ctl_operation_props_to_json(const gchar *path, GVariant *props);

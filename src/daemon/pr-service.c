@@ -671,9 +671,146 @@ pr_service_logout_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	pr_service_job_done(self, job, NULL);
 }
 
+/* delete-on-disconnect: what the account marked \Deleted is expunged now, folder by
+ * folder, with UID EXPUNGE where the server has UIDPLUS (only our messages go), else
+ * EXPUNGE, or CLOSE when use-expunge is off. */
+typedef struct {
+	GPtrArray *commands; /* PrImapCommand */
+	GPtrArray *folders;  /* PrStoreFolder, for removing what went from the store */
+	GPtrArray *uids;     /* GArray of guint32 per folder */
+	guint next;
+} ExpungeWork;
+
+static void
+expunge_work_free(ExpungeWork *work)
+{
+	g_ptr_array_unref(work->commands);
+	g_ptr_array_unref(work->folders);
+	g_ptr_array_unref(work->uids);
+	g_free(work);
+}
+
+static void
+pr_service_logout(PrService *self, PrJob *job)
+{
+	pr_service_set_state(self, "disconnecting");
+	g_signal_handlers_disconnect_by_data(self->client, self);
+	pr_imap_client_logout_async(
+		self->client, NULL, pr_service_logout_cb, job_call_new(self, job));
+}
+
+static void pr_service_expunge_next(PrService *self, PrJob *job);
+
+static void
+pr_service_expunge_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(JobCall) call = user_data;
+	g_autoptr(PrImapResponse) response = NULL;
+	g_autoptr(GError) error = NULL;
+
+	response = pr_imap_client_run_finish(PR_IMAP_CLIENT(source), res, NULL, &error);
+	if (response == NULL && !g_error_matches(error, PR_ERROR, PR_ERROR_SERVER_ERROR)) {
+		/* the connection is gone: nothing more to expunge or log out */
+		pr_service_job_done(call->self, call->job, g_steal_pointer(&error));
+		return;
+	}
+	if (error != NULL)
+		g_warning("%s: expunge at disconnect: %s", call->self->id, error->message);
+	pr_service_expunge_next(call->self, call->job);
+}
+
+static void
+pr_service_expunge_next(PrService *self, PrJob *job)
+{
+	ExpungeWork *work = g_object_get_data(G_OBJECT(job->operation), "pr-expunge");
+
+	if (self->client == NULL) {
+		pr_service_job_done(self, job, NULL);
+		return;
+	}
+	if (work->next < work->commands->len) {
+		PrImapCommand *command = g_ptr_array_index(work->commands, work->next++);
+		pr_imap_client_run_async(self->client,
+					 command,
+					 NULL,
+					 pr_service_expunge_cb,
+					 job_call_new(self, job));
+		return;
+	}
+	for (guint i = 0; i < work->folders->len; i++) {
+		PrStoreFolder *folder = g_ptr_array_index(work->folders, i);
+		GArray *uids = g_ptr_array_index(work->uids, i);
+		g_autoptr(GArray) removed = g_array_new(FALSE, FALSE, sizeof(guint64));
+		g_autoptr(GError) error = NULL;
+		if (!pr_store_remove_uids(self->store,
+					  folder->id,
+					  (const guint32 *)uids->data,
+					  uids->len,
+					  removed,
+					  &error)) {
+			g_warning("%s: %s", self->id, error->message);
+			continue;
+		}
+		pr_dbus_imap4_service_emit_messages_changed(self->iface,
+							    folder->name,
+							    pr_service_ids_variant(NULL),
+							    pr_service_ids_variant(NULL),
+							    pr_service_ids_variant(removed));
+	}
+	pr_service_logout(self, job);
+}
+
+static ExpungeWork *
+pr_service_plan_expunge(PrService *self, gboolean use_expunge)
+{
+	g_autoptr(GPtrArray) folders = pr_store_list_folders(self->store, NULL);
+	ExpungeWork *work = g_new0(ExpungeWork, 1);
+	gboolean uidplus = pr_imap_client_has_capability(self->client, "UIDPLUS");
+
+	work->commands = g_ptr_array_new_with_free_func(g_object_unref);
+	work->folders = g_ptr_array_new_with_free_func((GDestroyNotify)pr_store_folder_free);
+	work->uids = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
+	for (guint i = 0; folders != NULL && i < folders->len; i++) {
+		PrStoreFolder *folder = g_ptr_array_index(folders, i);
+		g_autoptr(GPtrArray) messages = NULL;
+		g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+		g_autoptr(PrImapCommand) select = NULL;
+		PrStoreQuery query = { 0 };
+
+		if (folder->local || folder->raw_name == NULL)
+			continue;
+		messages = pr_store_list_messages(self->store, folder->id, &query, NULL);
+		for (guint j = 0; messages != NULL && j < messages->len; j++) {
+			PrStoreMessage *message = g_ptr_array_index(messages, j);
+			if (message->uid != 0 && pr_store_message_has_flag(message, "\\Deleted"))
+				g_array_append_val(uids, message->uid);
+		}
+		if (uids->len == 0)
+			continue;
+		select = pr_imap_command_new("SELECT");
+		pr_imap_command_add_string(select, folder->raw_name, -1);
+		g_ptr_array_add(work->commands, g_steal_pointer(&select));
+		if (use_expunge && uidplus) {
+			PrImapCommand *expunge = pr_imap_command_new("UID EXPUNGE");
+			pr_imap_command_add_uid_set(
+				expunge, (const guint32 *)uids->data, uids->len);
+			g_ptr_array_add(work->commands, expunge);
+		} else {
+			g_ptr_array_add(work->commands,
+					pr_imap_command_new(use_expunge ? "EXPUNGE" : "CLOSE"));
+		}
+		g_ptr_array_add(work->folders,
+				pr_store_get_folder(self->store, folder->name, NULL));
+		g_ptr_array_add(work->uids, g_steal_pointer(&uids));
+	}
+	return work;
+}
+
 static void
 pr_service_job_disconnect(PrService *self, PrJob *job)
 {
+	g_autoptr(PrAccountConfig) config = NULL;
+
 	pr_progress_set_stage(pr_operation_get_progress(job->operation), "disconnecting");
 	pr_service_go_offline(self, NULL);
 	if (self->client == NULL) {
@@ -683,10 +820,18 @@ pr_service_job_disconnect(PrService *self, PrJob *job)
 	}
 	if (self->background != NULL)
 		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
-	pr_service_set_state(self, "disconnecting");
-	g_signal_handlers_disconnect_by_data(self->client, self);
-	pr_imap_client_logout_async(
-		self->client, NULL, pr_service_logout_cb, job_call_new(self, job));
+	config = pr_account_config_new_from_settings(self->settings);
+	if (config->delete_on_disconnect) {
+		ExpungeWork *work = pr_service_plan_expunge(self, config->use_expunge);
+		g_object_set_data_full(G_OBJECT(job->operation),
+				       "pr-expunge",
+				       work,
+				       (GDestroyNotify)expunge_work_free);
+		pr_service_set_state(self, "disconnecting");
+		pr_service_expunge_next(self, job);
+		return;
+	}
+	pr_service_logout(self, job);
 }
 
 /* GetMail (populate) ---------------------------------------------------------------------- */

@@ -434,7 +434,7 @@ pr_sync_bodies_fetch_next(BodiesData *data)
 			g_array_append_val(uids, item->uid);
 			bytes += item->size;
 		}
-		pr_imap_command_add_uid_set(command, (const guint32 *)uids->data, uids->len);
+		pr_imap_command_add_uid_set(command, &g_array_index(uids, guint32, 0), uids->len);
 		pr_imap_command_add_atom(command, "(UID BODY.PEEK[])");
 		data->inflight++;
 		pr_sync_run_command(self,

@@ -444,7 +444,8 @@ pr_sync_mailbox_push_seen(GTask *task)
 		if (sets[i] == NULL || sets[i]->len == 0)
 			continue;
 		command = pr_sync_command_new(self, "UID STORE");
-		pr_imap_command_add_uid_set(command, (const guint32 *)sets[i]->data, sets[i]->len);
+		pr_imap_command_add_uid_set(
+			command, &g_array_index(sets[i], guint32, 0), sets[i]->len);
 		pr_imap_command_add_atom(command, ops[i]);
 		data->pending++;
 		pr_sync_run_command(self,
@@ -547,7 +548,7 @@ pr_sync_apply_removals(ApplyCtx *ctx, GHashTable *store_uids, GError **error)
 	}
 	return pr_store_remove_uids(store,
 				    data->folder->id,
-				    (const guint32 *)gone->data,
+				    &g_array_index(gone, guint32, 0),
 				    gone->len,
 				    ctx->removed,
 				    error);

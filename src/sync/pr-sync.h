@@ -30,8 +30,7 @@ typedef enum {
 	PR_SYNC_SCOPE_SUBSCRIPTIONS, /* subscriptions per subscription-update */
 } PrSyncScope;
 
-gboolean
-pr_sync_scope_from_string(const gchar *str, PrSyncScope *scope);
+gboolean pr_sync_scope_from_string(const gchar *str, PrSyncScope *scope);
 
 typedef enum {
 	PR_SYNC_FOLDERS_REMOTE_SUBSCRIBED, /* default */
@@ -51,42 +50,38 @@ typedef enum {
 typedef struct {
 	PrSyncFolderStrategy folder_sync;
 	PrSyncSubscriptionStrategy subscription_update;
-	gint inbox_sync_limit;	 /* -1 all, 0 none, N newest */
-	gint mailbox_sync_limit; /* -1 all, 0 none, N newest */
-	const gchar *sync_search;	 /* IMAP SEARCH criteria, or NULL/"" */
-	const gchar *folder_path;	 /* root prefix, or NULL/"" */
+	gint inbox_sync_limit;	  /* -1 all, 0 none, N newest */
+	gint mailbox_sync_limit;  /* -1 all, 0 none, N newest */
+	const gchar *sync_search; /* IMAP SEARCH criteria, or NULL/"" */
+	const gchar *folder_path; /* root prefix, or NULL/"" */
 	gboolean update_seen_flags;
 	guint fetch_batch; /* messages per header FETCH batch (0: default 500) */
 } PrSyncOptions;
 
-PrSync *
-pr_sync_new(PrImapClient *client, PrStore *store, const PrSyncOptions *options);
+PrSync *pr_sync_new(PrImapClient *client, PrStore *store, const PrSyncOptions *options);
 
 /* Runs @scope (@folders for PR_SYNC_SCOPE_FOLDERS), reporting into @progress (may be
  * NULL). Errors: NotFound (an unknown folder in @folders), the client's errors, and
  * StoreFailed. A cancelled sync leaves the store consistent (committed batches stay). */
-void
-pr_sync_run_async(PrSync *self,
-		  PrSyncScope scope,
-		  const gchar *const *folders,
-		  PrProgress *progress,
-		  GCancellable *cancellable,
-		  GAsyncReadyCallback callback,
-		  gpointer user_data);
-gboolean
-pr_sync_run_finish(PrSync *self, GAsyncResult *res, GError **error);
+void pr_sync_run_async(PrSync *self,
+		       PrSyncScope scope,
+		       const gchar *const *folders,
+		       PrProgress *progress,
+		       GCancellable *cancellable,
+		       GAsyncReadyCallback callback,
+		       gpointer user_data);
+gboolean pr_sync_run_finish(PrSync *self, GAsyncResult *res, GError **error);
 
 /* Downloads the full bodies of @ids (message ids of this store; complete ones are
  * skipped) into the store, streaming literals to files. @fetched receives the ids that
  * were downloaded (may be NULL). */
-void
-pr_sync_fetch_bodies_async(PrSync *self,
-			   const guint64 *ids,
-			   gsize n_ids,
-			   PrProgress *progress,
-			   GCancellable *cancellable,
-			   GAsyncReadyCallback callback,
-			   gpointer user_data);
+void pr_sync_fetch_bodies_async(PrSync *self,
+				const guint64 *ids,
+				gsize n_ids,
+				PrProgress *progress,
+				GCancellable *cancellable,
+				GAsyncReadyCallback callback,
+				gpointer user_data);
 gboolean
 pr_sync_fetch_bodies_finish(PrSync *self, GAsyncResult *res, GArray **fetched, GError **error);
 
@@ -102,10 +97,9 @@ pr_sync_fetch_bodies_finish(PrSync *self, GAsyncResult *res, GArray **fetched, G
 
 /* Setting values ("remote-subscribed", "local-subscribed", "either", "all"; "neither",
  * "local-from-remote", "remote-from-local", "both"). FALSE for anything else. */
-gboolean
-pr_sync_folder_strategy_from_string(const gchar *str, PrSyncFolderStrategy *strategy);
-gboolean
-pr_sync_subscription_strategy_from_string(const gchar *str, PrSyncSubscriptionStrategy *strategy);
+gboolean pr_sync_folder_strategy_from_string(const gchar *str, PrSyncFolderStrategy *strategy);
+gboolean pr_sync_subscription_strategy_from_string(const gchar *str,
+						   PrSyncSubscriptionStrategy *strategy);
 
 /* How a mailbox is compared with the store, best last. */
 typedef enum {
@@ -116,10 +110,8 @@ typedef enum {
 
 /* Caps the method (tests, diagnostics, servers with broken extensions); the default is
  * PR_SYNC_METHOD_QRESYNC, i.e. the best the server offers. */
-void
-pr_sync_set_max_method(PrSync *self, PrSyncMethod method);
+void pr_sync_set_max_method(PrSync *self, PrSyncMethod method);
 /* IMAP commands this object has sent so far (tests and benchmarks). */
-guint
-pr_sync_get_command_count(PrSync *self);
+guint pr_sync_get_command_count(PrSync *self);
 
 G_END_DECLS

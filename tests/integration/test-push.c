@@ -56,36 +56,51 @@ make_message(void)
 			       n);
 }
 
+/* doveadm -c CONF ARGS... with @input on stdin; the server side, apart from the code under
+ * test. */
+static void
+doveadm_v(GBytes *input, const gchar *const *args)
+{
+	g_autoptr(GPtrArray) argv = g_ptr_array_new();
+	g_autoptr(GSubprocess) proc = NULL;
+	g_autoptr(GBytes) err = NULL;
+	g_autoptr(GBytes) empty = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_ptr_array_add(argv, (gpointer) "doveadm");
+	g_ptr_array_add(argv, (gpointer) "-c");
+	g_ptr_array_add(argv, (gpointer)env.conf);
+	for (guint i = 0; args[i] != NULL; i++)
+		g_ptr_array_add(argv, (gpointer)args[i]);
+	g_ptr_array_add(argv, NULL);
+	proc = g_subprocess_newv((const gchar *const *)argv->pdata,
+				 G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+					 G_SUBPROCESS_FLAGS_STDERR_PIPE,
+				 &error);
+	g_assert_no_error(error);
+	if (input == NULL)
+		input = empty = g_bytes_new_static("", 0);
+	g_subprocess_communicate(proc, input, NULL, NULL, &err, &error);
+	g_assert_no_error(error);
+	if (!g_subprocess_get_successful(proc)) {
+		g_autofree gchar *line = g_strjoinv(" ", (gchar **)args);
+		g_error("doveadm %s failed: %.*s",
+			line,
+			(gint)g_bytes_get_size(err),
+			(const gchar *)g_bytes_get_data(err, NULL));
+	}
+}
+
+#define DOVEADM(...) doveadm_v(NULL, (const gchar *const[]){ __VA_ARGS__, NULL })
+
 /* doveadm save: delivery as an MDA does it, outside IMAP. */
 static void
 deliver_message(const gchar *folder)
 {
 	g_autofree gchar *text = make_message();
 	g_autoptr(GBytes) input = g_bytes_new(text, strlen(text));
-	g_autoptr(GSubprocess) proc = NULL;
-	g_autoptr(GBytes) err = NULL;
-	g_autoptr(GError) error = NULL;
 
-	proc = g_subprocess_new(G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-					G_SUBPROCESS_FLAGS_STDERR_PIPE,
-				&error,
-				"doveadm",
-				"-c",
-				env.conf,
-				"save",
-				"-u",
-				env.user,
-				"-m",
-				folder,
-				NULL);
-	g_assert_no_error(error);
-	g_subprocess_communicate(proc, input, NULL, NULL, &err, &error);
-	g_assert_no_error(error);
-	if (!g_subprocess_get_successful(proc)) {
-		g_error("doveadm save failed: %.*s",
-			(gint)g_bytes_get_size(err),
-			(const gchar *)g_bytes_get_data(err, NULL));
-	}
+	doveadm_v(input, (const gchar *const[]){ "save", "-u", env.user, "-m", folder, NULL });
 }
 
 static PrImapClient *
@@ -650,6 +665,65 @@ test_notify_other_folder(void)
 	watch_clear(&watch);
 }
 
+/* Another session changing a flag or expunging is news too (FETCH, EXPUNGE/VANISHED). */
+static void
+test_idle_flags_expunge(void)
+{
+	g_autoptr(PrImapClient) client = login(env.imaps_port, 60);
+	PrPushOptions options = options_default();
+	g_autoptr(PrPush) push = NULL;
+	Watch watch;
+	gint64 t0;
+
+	watch_init(&watch);
+	options.use_notify = FALSE;
+	push = push_new(client, &options, &watch);
+	push_start_ok(push);
+
+	watch_expect(&watch, "INBOX");
+	t0 = g_get_monotonic_time();
+	DOVEADM("flags", "add", "-u", env.user, "\\Flagged", "mailbox", "INBOX", "uid", "1");
+	watch_wait(&watch, t0, "doveadm flags add");
+	g_assert_true(watch.expect_seen);
+
+	watch_expect(&watch, "INBOX");
+	t0 = g_get_monotonic_time();
+	DOVEADM("expunge", "-u", env.user, "mailbox", "INBOX", "uid", "2");
+	watch_wait(&watch, t0, "doveadm expunge");
+	g_assert_true(watch.expect_seen);
+
+	push_stop_ok(push);
+	pr_test_logout(client);
+	g_assert_false(watch.dead_seen);
+	watch_clear(&watch);
+}
+
+/* Cancelling a start fails it with Cancelled and closes the connection; no "dead". */
+static void
+test_cancel_start(void)
+{
+	g_autoptr(PrImapClient) client = login(env.imaps_port, 60);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(PrPush) push = NULL;
+	g_autoptr(GAsyncResult) res = NULL;
+	g_autoptr(GError) error = NULL;
+	AsyncWait wait = { 0 };
+	Watch watch;
+
+	watch_init(&watch);
+	push = push_new(client, NULL, &watch);
+	pr_push_start_async(push, cancellable, async_wait_cb, &wait);
+	g_cancellable_cancel(cancellable);
+	res = async_wait(&wait);
+	g_assert_false(pr_push_start_finish(push, res, &error));
+	pr_test_assert_error(error, PR_ERROR_CANCELLED);
+	g_assert_cmpint(pr_imap_client_get_state(client), ==, PR_IMAP_CLIENT_STATE_DISCONNECTED);
+	spin(300);
+	g_assert_false(watch.dead_seen);
+	push_stop_ok(push);
+	watch_clear(&watch);
+}
+
 /* Without IDLE: NOOP every poll interval finds the news. */
 static void
 test_poll(void)
@@ -956,6 +1030,7 @@ main(gint argc, gchar **argv)
 
 	g_test_add_func("/push/idle/append", test_idle_append);
 	g_test_add_func("/push/idle/deliver", test_idle_deliver);
+	g_test_add_func("/push/idle/flags-expunge", test_idle_flags_expunge);
 	g_test_add_func("/push/notify/other-folder", test_notify_other_folder);
 	g_test_add_func("/push/poll", test_poll);
 	g_test_add_func("/push/no-method", test_no_method);
@@ -965,5 +1040,6 @@ main(gint argc, gchar **argv)
 	g_test_add_func("/push/pause-resume", test_pause_resume);
 	g_test_add_func("/push/coalesce", test_coalesce);
 	g_test_add_func("/push/stop", test_stop);
+	g_test_add_func("/push/cancel-start", test_cancel_start);
 	return g_test_run();
 }
