@@ -32,7 +32,8 @@
 # Environment: POSTROOM_BUILDDIR (default <repo>/_build/bench-sync, a release build),
 # POSTROOM_BENCH_LOG (default LOCALDIR/../postroom-bench.jsonl), POSTROOM_BENCH_PIDS (a file
 # to which every started session's process group is appended, for the caller's clean-up),
-# POSTROOM_TRACE=1 (PR_IMAP_TRACE=1 G_MESSAGES_DEBUG=all into LOCALDIR/.postroom/postroomd.log),
+# POSTROOM_PRIME_BODIES=0 (the online peers' untimed first sync skips the bodies: enough
+# for nochange-only runs, where no GetMail follows), POSTROOM_TRACE=1 (PR_IMAP_TRACE=1 G_MESSAGES_DEBUG=all into LOCALDIR/.postroom/postroomd.log),
 # POSTROOM_DAEMON_WRAPPER (a command prefix for postroomd, e.g. "perf record -g -o F --").
 
 _pr_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -124,7 +125,7 @@ _pr_start() {  # LOCALDIR HOST PORT USER PASS ONLINE(0|1)
     # connect and bring the store up to date (untimed); on the first run this is the
     # initial sync, bodies included, so that GetMail later fetches only what is new
     _pr_ctl "$local" sync --service "$_pr_id" --connect >/dev/null || return 1
-    _pr_get_mail "$local" || return 1
+    if [ "${POSTROOM_PRIME_BODIES:-1}" = 1 ]; then _pr_get_mail "$local" || return 1; fi
   fi
 }
 
@@ -246,9 +247,9 @@ _pr_online_last() {  # PEER
 }
 peer_postroom_online_after() {
   local stop=0; _pr_online_last postroom_online && stop=1
-  BENCH_SCENARIO=$scen _pr_after postroom_online 1 "$@" "$stop"
+  BENCH_SCENARIO=$scen _pr_after postroom_online "${POSTROOM_PRIME_BODIES:-1}" "$@" "$stop"
 }
 peer_postroom_online_inbox_after() {
   local stop=0; _pr_online_last postroom_online_inbox && stop=1
-  BENCH_SCENARIO=$scen _pr_after postroom_online_inbox 1 "$@" "$stop"
+  BENCH_SCENARIO=$scen _pr_after postroom_online_inbox "${POSTROOM_PRIME_BODIES:-1}" "$@" "$stop"
 }

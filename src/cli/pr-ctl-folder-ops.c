@@ -148,6 +148,8 @@ pr_ctl_folder_op_run(gint argc, gchar **argv, PrCtlFolderOp op)
 				  &argc,
 				  &argv))
 		return PR_CTL_EXIT_USAGE;
+	/* a tree sync ends each of them: not news in a log */
+	opts.no_plain_progress = TRUE;
 	if (argc - 1 < info->n_args) {
 		/* TRANSLATORS: %s is e.g. "FOLDER" or "FROM TO" */
 		return pr_ctl_usage_error(&opts, _("name %s"), _(info->parameter_string));

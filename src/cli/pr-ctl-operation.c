@@ -30,6 +30,7 @@ typedef struct {
 	gboolean tty;
 	gboolean drawn;	   /* a progress bar is on the terminal's current line */
 	gint64 last_plain; /* monotonic time of the last plain progress line */
+	gchar *last_line;  /* the last plain progress line, not repeated */
 	gboolean done;
 	gboolean success;
 	gboolean interrupted;
@@ -222,9 +223,13 @@ pr_ctl_wait_show(PrCtlWait *self)
 	now = g_get_monotonic_time();
 	if (self->last_plain != 0 && now - self->last_plain < PR_CTL_PLAIN_INTERVAL)
 		return;
-	self->last_plain = now;
 	line = pr_ctl_progress_format_plain(progress);
+	if (g_strcmp0(line, self->last_line) == 0)
+		return;
+	self->last_plain = now;
 	g_print("%s\n", line);
+	g_free(self->last_line);
+	self->last_line = g_steal_pointer(&line);
 }
 
 static void
@@ -278,6 +283,17 @@ pr_ctl_wait_check_state(PrCtlWait *self, GVariant *props)
 	pr_ctl_wait_finish(self, FALSE, name, message);
 }
 
+/* stop_when_idle: an operation that stays online is done with once it idles. */
+static void
+pr_ctl_wait_check_idle(PrCtlWait *self, GVariant *values)
+{
+	const gchar *stage = NULL;
+
+	if (self->opts->stop_when_idle && !self->done &&
+	    g_variant_lookup(values, "Stage", "&s", &stage) && g_strcmp0(stage, "idle") == 0)
+		pr_ctl_wait_finish(self, TRUE, "", "");
+}
+
 static void
 pr_ctl_wait_progress_cb(PrDBusImap4Operation *proxy, GVariant *progress, gpointer user_data)
 {
@@ -286,6 +302,9 @@ pr_ctl_wait_progress_cb(PrDBusImap4Operation *proxy, GVariant *progress, gpointe
 	if (self->done)
 		return;
 	pr_ctl_wait_merge(self, progress);
+	pr_ctl_wait_check_idle(self, progress);
+	if (self->done)
+		return;
 	if (self->display == self->progress)
 		pr_ctl_wait_show(self);
 }
@@ -510,6 +529,7 @@ pr_ctl_operation_wait_follow(PrCtlClient *client,
 	}
 	pr_ctl_wait_merge(&self, initial);
 	pr_ctl_wait_check_state(&self, initial);
+	pr_ctl_wait_check_idle(&self, initial);
 	if (!self.done && follow_path != NULL)
 		follow = pr_ctl_wait_follow(&self, follow_path, &followed);
 	if (!self.done)
@@ -521,6 +541,7 @@ pr_ctl_operation_wait_follow(PrCtlClient *client,
 	ret = pr_ctl_wait_result(&self, path, props, error);
 	g_free(self.error_name);
 	g_free(self.error_message);
+	g_free(self.last_line);
 	return ret;
 }
 

@@ -62,7 +62,9 @@ static void
 pr_ctl_wait_print(const PrCtlOptions *opts, const gchar *path, GVariant *props, GPtrArray *waited)
 {
 	g_autoptr(GVariant) doc = NULL;
-	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(NULL);
+	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+	GVariantIter iter;
+	GVariant *entry;
 
 	if (!opts->json) {
 		g_print("%s\n",
@@ -70,13 +72,19 @@ pr_ctl_wait_print(const PrCtlOptions *opts, const gchar *path, GVariant *props, 
 					: _("Nothing was running in the background."));
 		return;
 	}
+	/* the operation's keys first, in their order, then what else was waited for */
 	doc = g_variant_ref_sink(pr_ctl_operation_props_to_json(path, props));
-	g_variant_dict_init(&dict, doc);
-	g_variant_dict_insert_value(
-		&dict,
+	g_variant_iter_init(&iter, doc);
+	while ((entry = g_variant_iter_next_value(&iter)) != NULL) {
+		g_variant_builder_add_value(&builder, entry);
+		g_variant_unref(entry);
+	}
+	g_variant_builder_add(
+		&builder,
+		"{sv}",
 		"waited-for",
 		g_variant_new_objv((const gchar *const *)waited->pdata, (gssize)waited->len));
-	pr_ctl_json_output(g_variant_dict_end(&dict));
+	pr_ctl_json_output(g_variant_builder_end(&builder));
 }
 
 gint
@@ -109,6 +117,8 @@ pr_ctl_wait(gint argc, gchar **argv)
 	if (argc > 1)
 		return pr_ctl_unexpected_argument(&opts, argv[1]);
 	opts.keep_on_interrupt = TRUE;
+	/* ConnectAndSync("disconnect") runs on while online: its sync is what counts */
+	opts.stop_when_idle = TRUE;
 
 	service = pr_ctl_open_service(&opts, &client, &error);
 	if (service == NULL)

@@ -261,7 +261,7 @@ pr_ctl_watch_new_mail(PrCtlWatch *self, const gchar *path, GVariant *params)
 	g_autoptr(GPtrArray) details = g_ptr_array_new_with_free_func(g_free);
 	g_auto(GVariantBuilder) list = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("aa{sv}"));
 	g_autofree gchar *text = NULL;
-	g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT(NULL);
+	g_auto(GVariantBuilder) extra = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	guint n;
 
 	g_variant_get(params, "(&s@at)", &folder, &ids);
@@ -272,11 +272,11 @@ pr_ctl_watch_new_mail(PrCtlWatch *self, const gchar *path, GVariant *params)
 		folder,
 		n);
 	pr_ctl_watch_new_mail_details(self, path, folder, ids, details, &list);
-	g_variant_dict_insert(&dict, "folder", "s", folder);
-	g_variant_dict_insert_value(&dict, "ids", ids);
-	g_variant_dict_insert_value(&dict, "messages", g_variant_builder_end(&list));
+	g_variant_builder_add(&extra, "{sv}", "folder", g_variant_new_string(folder));
+	g_variant_builder_add(&extra, "{sv}", "ids", ids);
+	g_variant_builder_add(&extra, "{sv}", "messages", g_variant_builder_end(&list));
 	pr_ctl_watch_emit_full(
-		self, "NewMail", path, g_variant_dict_end(&dict), text, TRUE, details);
+		self, "NewMail", path, g_variant_builder_end(&extra), text, TRUE, details);
 }
 
 /* "messages changed in INBOX: 2 added, 1 removed": only what happened. */

@@ -118,6 +118,8 @@ typedef struct {
 	gboolean no_wait;
 	gboolean no_plain_progress; /* set by a command: progress only as a terminal bar */
 	gboolean keep_on_interrupt; /* set by a command: Ctrl-C stops waiting, not the operation */
+	gboolean stop_when_idle;    /* set by a command: an operation whose Stage turns "idle"
+				     * (it stays online) is waited for no longer */
 } PrCtlOptions;
 
 void pr_ctl_options_clear(PrCtlOptions *opts);

@@ -491,6 +491,8 @@ pr_imap_client_trusts_data(PrImapClient *self)
 	return self->tls_active || self->security == PR_IMAP_SECURITY_NONE;
 }
 
+static PrImapPending *pr_imap_client_find_pending(GQueue *queue, const gchar *tag);
+
 static void
 pr_imap_client_handle_untagged(PrImapClient *self, PrImapResponse *response)
 {
@@ -506,6 +508,17 @@ pr_imap_client_handle_untagged(PrImapClient *self, PrImapResponse *response)
 	}
 	if (g_strcmp0(code, "ALERT") == 0 && self->tls_active) {
 		g_signal_emit(self, signals[SIGNAL_ALERT], 0, pr_imap_response_get_text(response));
+	}
+	/* ESEARCH names the command it answers (RFC 4731 TAG): with pipelining the
+	 * server may interleave it with another command's FETCH data */
+	if (g_strcmp0(keyword, "ESEARCH") == 0) {
+		g_autoptr(PrImapEsearch) esearch = pr_imap_response_parse_esearch(response, NULL);
+		if (esearch != NULL && esearch->tag != NULL) {
+			PrImapPending *owner =
+				pr_imap_client_find_pending(&self->inflight, esearch->tag);
+			if (owner != NULL)
+				oldest = owner;
+		}
 	}
 	if (oldest != NULL && oldest->handler != NULL &&
 	    oldest->handler(response, oldest->handler_data))

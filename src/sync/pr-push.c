@@ -183,6 +183,13 @@ pr_push_return_start(PrPush *self, const GError *error)
 
 /* Timers ------------------------------------------------------------------------------- */
 
+/* Milliseconds for g_timeout_add(), saturating. */
+static guint
+pr_push_ms(guint seconds)
+{
+	return (guint)MIN((guint64)seconds * 1000, (guint64)G_MAXUINT);
+}
+
 static void
 pr_push_clear_source(guint *id)
 {
@@ -237,11 +244,12 @@ pr_push_arm_idle_timers(PrPush *self)
 {
 	pr_push_clear_timers(self);
 	self->last_activity = g_get_monotonic_time();
-	self->reissue_id = g_timeout_add(self->reissue_interval * 1000, pr_push_reissue_cb, self);
+	self->reissue_id =
+		g_timeout_add(pr_push_ms(self->reissue_interval), pr_push_reissue_cb, self);
 	/* a watchdog as long as the re-issue timer would never fire first */
 	if (self->watchdog_interval < self->reissue_interval) {
-		self->watchdog_id =
-			g_timeout_add(self->watchdog_interval * 1000, pr_push_watchdog_cb, self);
+		self->watchdog_id = g_timeout_add(
+			pr_push_ms(self->watchdog_interval), pr_push_watchdog_cb, self);
 	}
 }
 
@@ -997,8 +1005,9 @@ pr_push_compute_reissue(const PrPushOptions *options)
 		options->idle_timeout != 0 ? options->idle_timeout : PR_PUSH_IDLE_TIMEOUT_MAX;
 	guint margin;
 
+	/* RFC 2177: never longer than 29 minutes, whatever is asked */
 	if (options->reissue_interval != 0)
-		return options->reissue_interval;
+		return MIN(options->reissue_interval, PR_PUSH_IDLE_TIMEOUT_MAX);
 	timeout = MIN(timeout, PR_PUSH_IDLE_TIMEOUT_MAX);
 	margin = timeout >= 10 * PR_PUSH_REISSUE_MARGIN ? PR_PUSH_REISSUE_MARGIN : timeout / 10;
 	return MAX(timeout - margin, 1);

@@ -48,7 +48,8 @@ typedef struct {
 	gboolean idle;		    /* use IDLE when the server offers it */
 	guint idle_timeout;	    /* seconds the server keeps an IDLE (0: 1740); we re-issue at
 				       min(idle_timeout, 1740) minus a margin */
-	guint reissue_interval;	    /* seconds between re-issues; 0: derived from idle_timeout */
+	guint reissue_interval;	    /* seconds between re-issues, at most 1740; 0: derived from
+				       idle_timeout */
 	guint watchdog_interval;    /* seconds of server silence in IDLE before a liveness cycle;
 				       0: the re-issue interval */
 	gboolean use_notify;	    /* use NOTIFY when the server offers it */

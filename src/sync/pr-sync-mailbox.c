@@ -19,7 +19,8 @@
  * 2. Queries, pipelined, only those needed: UID FETCH 1:* (FLAGS) (CHANGEDSINCE m) for
  *    CONDSTORE; UID FETCH 1:* (FLAGS) for a plain diff; UID SEARCH [RETURN (ALL)] for the
  *    mailbox's UIDs (the "listing", filtered by sync-search and cut to the sync limit), or
- *    UID SEARCH UID n:* for new messages only.
+ *    UID SEARCH UID n:* for new messages only. Their answers are told apart by keyword
+ *    (see pr_sync_mailbox_untagged_cb()).
  * 3. Apply, in one store transaction: removals, flag changes, \Seen reconciliation.
  * 4. Headers of new messages, newest first, fetch_batch UIDs per UID FETCH, two in flight,
  *    each batch one transaction.
@@ -37,8 +38,7 @@
 #define PR_SYNC_PIPELINE_DEPTH 2
 /* vanished UIDs are expanded when the set is at most this large, else intersected with
  * the store's UIDs */
-#define PR_SYNC_MAX_EXPAND	200000
-#define PR_SYNC_MAX_SERVER_UIDS (16u * 1024u * 1024u)
+#define PR_SYNC_MAX_EXPAND 200000
 
 typedef struct {
 	PrProgress *progress;
@@ -388,9 +388,11 @@ static void
 pr_sync_mailbox_fetch_start(GTask *task)
 {
 	MailboxData *data = g_task_get_task_data(task);
+	GError *error = NULL;
 
-	if (g_task_return_error_if_cancelled(task)) {
-		data->failed = TRUE;
+	if (g_cancellable_set_error_if_cancelled(g_task_get_cancellable(task), &error)) {
+		pr_error_convert(&error);
+		pr_sync_mailbox_fail(task, error);
 		return;
 	}
 	if (data->fetch_uids == NULL || data->fetch_uids->len == 0) {

@@ -10,9 +10,13 @@ tests/servers/with-dovecot:
   POSTROOM_BUS_ADDRESS  the private bus postroomd runs on (unset: exit 77, skipped)
   PR_TEST_IMAP_HOST, PR_TEST_IMAPS_PORT, PR_TEST_CA_FILE, PR_TEST_USER, PR_TEST_PASSWORD
   PR_TEST_MAILDIR       the user's maildir (the fetch/show byte comparison needs it)
+  PR_TEST_DOVECOT_CONF  the instance's dovecot.conf: new mail is delivered with doveadm save
+                        (unset: APPEND over IMAP instead)
 
-The tests run in name order on one account, "ctltest": add, set, connect, sync, read, fetch,
-watch, disconnect, remove. The password only ever goes through --password-stdin.
+The tests run in name order on one account, "ctltest": add, set, connect (also --stay and
+--until-disconnect), sync (also --background), wait, folders (subscribe, mkdir, rename,
+rmdir), read, fetch, watch (new mail as it arrives), disconnect, remove. The password only
+ever goes through --password-stdin.
 """
 
 import base64
@@ -21,6 +25,7 @@ import json
 import os
 import queue
 import re
+import shutil
 import signal
 import ssl
 import subprocess
@@ -46,6 +51,7 @@ if "PR_TEST_IMAPS_PORT" not in E:
 HOST, PORT = E["PR_TEST_IMAP_HOST"], int(E["PR_TEST_IMAPS_PORT"])
 USER, PASSWORD, CA_FILE = E["PR_TEST_USER"], E["PR_TEST_PASSWORD"], E["PR_TEST_CA_FILE"]
 MAILDIR = E.get("PR_TEST_MAILDIR")
+DOVECOT_CONF = E.get("PR_TEST_DOVECOT_CONF")
 SERVICE = "ctltest"
 SERVICE_PATH = "/org/postroom/Postroom1/services/" + SERVICE
 OPERATION_PATH = re.compile(r"^/org/postroom/Postroom1/operations/[0-9]+$")
@@ -173,6 +179,23 @@ def append_message(m, tag):
     return message_id
 
 
+def deliver_message(m, tag):
+    """Delivers a new message to INBOX as mail arrives (doveadm save, else APPEND on @m);
+    returns its Subject."""
+    subject = f"postroomctl {tag} {uuid.uuid4().hex[:8]}"
+    data = (f"From: Ctl Sender <sender@example.test>\r\nTo: {USER}@example.test\r\n"
+            f"Subject: {subject}\r\nMessage-ID: <{tag}.{uuid.uuid4().hex}@ctl.test>\r\n"
+            f"Date: Thu, 26 Nov 2026 11:00:00 +0000\r\n\r\nBody of {tag}.\r\n").encode()
+    doveadm = shutil.which("doveadm") or "/usr/bin/doveadm"
+    if DOVECOT_CONF and os.access(doveadm, os.X_OK):
+        subprocess.run([doveadm, "-c", DOVECOT_CONF, "save", "-u", USER, "-m", "INBOX"],
+                       input=data, check=True, capture_output=True, timeout=60)
+    else:
+        typ, resp = m.append("INBOX", None, None, data)
+        assert typ == "OK", resp
+    return subject
+
+
 def bare_message_id(value):
     return value.strip().strip("<>")
 
@@ -191,11 +214,12 @@ def maildir_file(message_id):
 
 
 class Watch:
-    """`postroomctl watch --json` in the background; lines collected by a thread."""
+    """`postroomctl watch --json` (or, with json=False, its text for people) in the
+    background; lines collected by a thread."""
 
-    def __init__(self):
-        self.proc = subprocess.Popen([CTL, "watch", "--json", "--service", SERVICE],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    def __init__(self, json=True):
+        argv = [CTL, "watch", "--service", SERVICE] + (["--json"] if json else [])
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, env=CTL_ENV)
         self.lines = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -206,12 +230,17 @@ class Watch:
             self.lines.put(line)
         self.lines.put(None)
 
-    def next_event(self, deadline):
-        """The next event (parsed), or None at end of output or past @deadline."""
+    def next_line(self, deadline):
+        """The next line (without its end), or None at end of output or past @deadline."""
         try:
             line = self.lines.get(timeout=max(0.1, deadline - time.monotonic()))
         except queue.Empty:
             return None
+        return None if line is None else line.rstrip("\n")
+
+    def next_event(self, deadline):
+        """The next event (parsed), or None at end of output or past @deadline."""
+        line = self.next_line(deadline)
         return None if line is None else json.loads(line)
 
     def stop(self):
@@ -263,6 +292,30 @@ class Ctl(unittest.TestCase):
 
     def settings(self):
         return ctl_json(self, *svc("settings"))
+
+    def status(self):
+        return ctl_json(self, *svc("status"))
+
+    def folders(self):
+        """{name: entry} of `folders --json`."""
+        return {f["name"]: f for f in ctl_json(self, *svc("folders"))["folders"]}
+
+    def wait_for_status(self, what, predicate, timeout=60):
+        deadline = time.monotonic() + timeout
+        while True:
+            st = self.status()
+            if predicate(st):
+                return st
+            if time.monotonic() > deadline:
+                self.fail(f"timed out waiting for {what}: {st}")
+            time.sleep(0.1)
+
+    def assertWaited(self, doc):
+        """`wait --json`: the WaitForBackground operation, and what else it waited for."""
+        self.assertOperationSucceeded(doc, "wait-for-background")
+        self.assertIsInstance(doc["waited-for"], list)
+        for path in doc["waited-for"]:
+            self.assertRegex(path, OPERATION_PATH)
 
     def inbox(self, *args):
         return ctl_json(self, *svc("messages", "INBOX", *args))["messages"]
@@ -376,6 +429,84 @@ class Ctl(unittest.TestCase):
         self.assertEqual(st["last-error"], "")
         self.assertIn("IMAP4REV1", [c.upper() for c in st["server-capabilities"]])
 
+    def test_32_connect_stay_then_wait(self):
+        self.assertOperationSucceeded(ctl_json(self, *svc("disconnect")), "disconnect")
+        before = self.status()["last-sync"]
+        if before:
+            time.sleep(1.1)  # LastSync counts seconds
+        doc = ctl_json(self, *svc("connect", "--stay"))
+        self.assertOperationSucceeded(doc, "connect-and-sync")
+        self.assertIs(self.status()["connected"], True)
+        self.assertWaited(ctl_json(self, *svc("wait")))
+        st = self.status()
+        self.assertIs(st["connected"], True, "online after the background sync")
+        self.assertIs(st["background-sync"], False)
+        self.assertGreater(st["last-sync"], before, "wait returned before the full sync ended")
+        # for people: what happens, and how to wait for it
+        r = ctl(*svc("connect", "--stay"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("postroomctl wait", r.stdout.splitlines()[-1])
+        r = ctl(*svc("wait"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout.splitlines()[-1], r"background")
+        for usage in (("connect", "--stay", "--until-disconnect"), ("disconnect", "--stay"),
+                      ("wait", "extra"), ("wait", "--no-wait")):
+            with self.subTest(usage=usage):
+                self.assertEqual(ctl(*svc(*usage)).returncode, 2)
+
+    def start_until_disconnect(self):
+        """`connect --until-disconnect` in the background, once it is online."""
+        self.assertOperationSucceeded(ctl_json(self, *svc("disconnect")), "disconnect")
+        proc = subprocess.Popen([CTL, "connect", "--service", SERVICE, "--until-disconnect"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=CTL_ENV)
+        try:
+            self.wait_for_status("connected", lambda st: st["connected"])
+            time.sleep(0.5)
+            self.assertIsNone(proc.poll(), "--until-disconnect returned while online")
+        except BaseException:
+            proc.kill()
+            proc.communicate()
+            raise
+        return proc
+
+    def test_33_connect_until_disconnect(self):
+        proc = self.start_until_disconnect()
+        try:
+            self.assertOperationSucceeded(ctl_json(self, *svc("disconnect")), "disconnect")
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertEqual(out.splitlines()[-1], "Disconnected.")
+
+        # Ctrl-C disconnects
+        proc = self.start_until_disconnect()
+        try:
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertEqual(out.splitlines()[-1], "Disconnected.")
+        st = self.status()
+        self.assertIs(st["connected"], False)
+        self.assertEqual(st["state"], "disconnected")
+
+        # wait waits for its sync, not for the connection to end
+        doc = ctl_json(self, *svc("connect", "--until-disconnect", "--no-wait"))
+        self.assertRegex(doc["operation"], OPERATION_PATH)
+        self.assertWaited(ctl_json(self, *svc("wait")))
+        st = self.status()
+        self.assertIs(st["connected"], True)
+        self.assertIs(st["background-sync"], False)
+        self.assertOperationSucceeded(ctl_json(self, *svc("disconnect")), "disconnect")
+        self.assertOperationSucceeded(ctl_json(self, *svc("connect")), "connect")
+
     def test_40_sync(self):
         doc = ctl_json(self, *svc("sync"))
         self.assertOperationSucceeded(doc, "synchronise")
@@ -395,6 +526,109 @@ class Ctl(unittest.TestCase):
         r = ctl(*svc("sync", "No such folder here"))
         self.assertNotEqual(r.returncode, 0)
         self.assertRegex(r.stderr, r"^postroomctl: (NotFound|InvalidArgument): ")
+
+    def test_42_sync_background_then_wait(self):
+        before = self.status()["last-sync"]
+        if before:
+            time.sleep(1.1)  # LastSync counts seconds
+        r = ctl(*svc("sync", "--background"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout.strip(), OPERATION_PATH)
+        self.assertEqual(len(r.stdout.splitlines()), 1, r.stdout)
+        self.assertWaited(ctl_json(self, *svc("wait")))
+        self.assertGreater(self.status()["last-sync"], before,
+                           "wait returned before the sync ended")
+        doc = ctl_json(self, *svc("sync", "--background", "--scope", "tree"))
+        self.assertEqual(list(doc), ["operation"])
+        self.assertRegex(doc["operation"], OPERATION_PATH)
+        self.assertWaited(ctl_json(self, *svc("wait")))
+        self.assertIs(self.status()["background-sync"], False)
+
+    def test_43_sync_cancel_background(self):
+        self.assertWaited(ctl_json(self, *svc("wait")))
+        doc = ctl_json(self, *svc("sync", "--cancel-background"))
+        self.assertEqual(doc, {"service": SERVICE, "cancelled": False})
+        r = ctl(*svc("sync", "--cancel-background"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("No background synchronisation", r.stdout)
+        for usage in (("--scope", "tree"), ("INBOX",), ("--background",), ("--connect",),
+                      ("--no-wait",)):
+            with self.subTest(usage=usage):
+                r = ctl(*svc("sync", "--cancel-background", *usage))
+                self.assertEqual(r.returncode, 2, r.stderr)
+
+    # -- folders --------------------------------------------------------------------------
+
+    def test_44_subscribe_unsubscribe(self):
+        self.assertIn("Archive", self.folders())
+        initial = self.folders()["Archive"]["subscribed"]
+        try:
+            for command, value in (("unsubscribe", False), ("subscribe", True),
+                                   ("unsubscribe", False), ("subscribe", True)):
+                with self.subTest(command=command):
+                    doc = ctl_json(self, *svc(command, "Archive"))
+                    self.assertOperationSucceeded(doc, command)
+                    self.assertIs(self.folders()["Archive"]["subscribed"], value)
+                    r = ctl(*svc("folders"))
+                    self.assertEqual(r.returncode, 0, r.stderr)
+                    column = "yes" if value else "no"
+                    self.assertRegex(r.stdout, rf"(?m)^Archive\s+\d+\s+\d+\s+{column}\b")
+            r = ctl(*svc("unsubscribe", "Archive"))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout.splitlines()[-1], "Unsubscribed from “Archive”.")
+            self.assertIs(self.folders()["Archive"]["subscribed"], False)
+        finally:
+            ctl(*svc("subscribe" if initial else "unsubscribe", "Archive"))
+        self.assertFails(ctl(*svc("subscribe", "No such folder here")), "NotFound")
+        self.assertFails(ctl(*svc("unsubscribe", "No such folder here")), "NotFound")
+        for usage in (("subscribe",), ("unsubscribe",), ("subscribe", "Archive", "INBOX")):
+            with self.subTest(usage=usage):
+                self.assertEqual(ctl(*svc(*usage)).returncode, 2)
+
+    def test_46_mkdir_rename_rmdir(self):
+        delimiter = self.folders()["INBOX"]["delimiter"] or "/"
+        parent, renamed = "CtlParent", "CtlRenamed"
+        child, renamed_child = (parent + delimiter + "Child", renamed + delimiter + "Child")
+
+        def names():
+            local = {n for n, f in self.folders().items() if not f["local"]}
+            return local, set(server_folders(self.imap))
+
+        self.assertOperationSucceeded(ctl_json(self, *svc("mkdir", parent)), "create-folder")
+        r = ctl(*svc("mkdir", child))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, f"Created folder “{child}”.\n")
+        local, server = names()
+        self.assertLessEqual({parent, child}, local)
+        self.assertLessEqual({parent, child}, server)
+        self.assertIs(self.folders()[child]["subscribed"], True)
+
+        self.assertFails(ctl(*svc("mkdir", "INBOX")), "InvalidArgument")
+        self.assertFails(ctl(*svc("mkdir", parent)), "InvalidArgument")
+        self.assertFails(ctl(*svc("rename", "INBOX", "CtlInbox")), "InvalidArgument")
+        self.assertFails(ctl(*svc("rename", parent, "Archive")), "InvalidArgument")
+        self.assertFails(ctl(*svc("rename", "No such folder here", "CtlX")), "NotFound")
+        self.assertFails(ctl(*svc("rmdir", "No such folder here")), "NotFound")
+        self.assertFails(ctl(*svc("rmdir", "INBOX")), "InvalidArgument")
+
+        doc = ctl_json(self, *svc("rename", parent, renamed))
+        self.assertOperationSucceeded(doc, "rename-folder")
+        local, server = names()
+        self.assertLessEqual({renamed, renamed_child}, local)
+        self.assertLessEqual({renamed, renamed_child}, server)
+        self.assertFalse({parent, child} & local, local)
+        self.assertFalse({parent, child} & server, server)
+
+        r = ctl(*svc("rmdir", renamed))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, f"Deleted folder “{renamed}”.\n")
+        local, server = names()
+        self.assertFalse({renamed, renamed_child} & local, local)
+        self.assertFalse({renamed, renamed_child} & server, server)
+        for usage in (("mkdir",), ("rmdir",), ("rename", "A"), ("rename", "A", "B", "C"),
+                      ("mkdir", "")):
+            with self.subTest(usage=usage):
+                self.assertEqual(ctl(*svc(*usage)).returncode, 2)
 
     # -- reading the store ----------------------------------------------------------------
 
@@ -508,6 +742,52 @@ class Ctl(unittest.TestCase):
                      (e["event"] == "MessagesChanged" and new_id in e["added"])]
         self.assertTrue(announced, events)
         self.assertEqual(announced[0]["folder"], "INBOX")
+        for event in announced:
+            if event["event"] == "NewMail":
+                about = [m for m in event["messages"] if m["id"] == new_id]
+                self.assertEqual(len(about), 1, event)
+                self.assertEqual(about[0]["subject"], "postroomctl watched")
+                self.assertIn("ctl@example.test", about[0]["from"])
+
+    def test_81_watch_new_mail_as_it_arrives(self):
+        # online, keeping the inbox current: by IDLE, or else by this short sync-interval
+        # (it applies at the next connect)
+        r = ctl(*svc("set", "sync-interval=2"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        watch = None
+        try:
+            self.assertOperationSucceeded(ctl_json(self, *svc("disconnect")), "disconnect")
+            self.assertOperationSucceeded(ctl_json(self, *svc("connect", "--stay")),
+                                          "connect-and-sync")
+            self.assertWaited(ctl_json(self, *svc("wait")))
+            watch = Watch(json=False)
+            deadline = time.monotonic() + 120
+            # the text has no "watching" line: the inbox re-syncs show it listens
+            lines = [watch.next_line(deadline)]
+            self.assertIsNotNone(lines[0], "watch printed nothing")
+            subject = deliver_message(self.imap, "arrived")
+            found = None
+            while found is None:
+                line = watch.next_line(deadline)
+                self.assertIsNotNone(line, f"no New mail line: {lines}")
+                lines.append(line)
+                for i, seen in enumerate(lines):
+                    if (re.search(r"  New mail in INBOX: [0-9]+ messages?$", seen) and
+                            i + 1 < len(lines) and subject in lines[i + 1]):
+                        found = i
+            self.assertRegex(lines[found],
+                             rf"^\d\d:\d\d:\d\d  {SERVICE}  New mail in INBOX: 1 message$")
+            self.assertRegex(lines[found + 1],
+                             rf"^ +[0-9]+  From: Ctl Sender <sender@example.test>  "
+                             rf"Subject: {re.escape(subject)}$")
+            self.assertTrue(any(re.search(r"messages changed in INBOX: 1 added", line)
+                                for line in lines), lines)
+            self.assertTrue(any("background sync: started" in line for line in lines), lines)
+        finally:
+            if watch is not None:
+                rc, err = watch.stop()
+            ctl(*svc("set", "sync-interval=300"))
+        self.assertEqual(rc, 0, err)
 
     def test_85_disconnect(self):
         self.assertOperationSucceeded(ctl_json(self, *svc("disconnect")), "disconnect")
@@ -516,6 +796,33 @@ class Ctl(unittest.TestCase):
         self.assertEqual(st["state"], "disconnected")
         # the store still answers offline
         self.assertGreaterEqual(len(self.inbox()), 3)
+
+    def test_86_folders_offline(self):
+        r = ctl(*svc("mkdir", "CtlOffline"))
+        self.assertFails(r, "NotConnected")
+        self.assertIn(f"postroomctl connect --service {SERVICE}", r.stderr)
+        self.assertFails(ctl(*svc("rename", "Archive", "CtlOffline")), "NotConnected")
+        self.assertFails(ctl(*svc("rmdir", "Archive")), "NotConnected")
+        self.assertNotIn("CtlOffline", self.folders())
+        # local folders and subscriptions are this machine's business
+        self.assertOperationSucceeded(ctl_json(self, *svc("mkdir", "local:CtlLocal")),
+                                      "create-folder")
+        self.assertIs(self.folders()["local:CtlLocal"]["local"], True)
+        self.assertOperationSucceeded(
+            ctl_json(self, *svc("rename", "local:CtlLocal", "local:CtlMoved")), "rename-folder")
+        self.assertFails(ctl(*svc("rename", "local:CtlMoved", "CtlOnServer")),
+                         "InvalidArgument")
+        self.assertOperationSucceeded(ctl_json(self, *svc("rmdir", "local:CtlMoved")),
+                                      "delete-folder")
+        self.assertFalse({"local:CtlLocal", "local:CtlMoved"} & set(self.folders()))
+        initial = self.folders()["Archive"]["subscribed"]
+        self.assertOperationSucceeded(
+            ctl_json(self, *svc("unsubscribe" if initial else "subscribe", "Archive")),
+            "unsubscribe" if initial else "subscribe")
+        self.assertIs(self.folders()["Archive"]["subscribed"], not initial)
+        self.assertOperationSucceeded(
+            ctl_json(self, *svc("subscribe" if initial else "unsubscribe", "Archive")),
+            "subscribe" if initial else "unsubscribe")
 
     def test_90_bus_address(self):
         r = ctl("services", "--address", "unix:path=/nonexistent/postroom-bus")
