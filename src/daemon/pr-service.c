@@ -18,6 +18,7 @@
 #include "pr-service.h"
 #include "pr-settings.h"
 #include "pr-store.h"
+#include "pr-push.h"
 #include "pr-sync.h"
 
 /*
@@ -102,6 +103,10 @@ struct _PrService {
 	PrJob *background;  /* a running background sync, not in the queue */
 	PrJob *stay_online; /* ConnectAndSync("disconnect"), alive until the connection ends */
 	guint resync_id;
+	PrImapClient *push_client; /* the connection that waits for news */
+	PrPush *push;
+	GCancellable *push_cancellable;
+	guint push_retry_id;
 	gboolean online; /* the user wants the account connected: a drop reconnects */
 	guint reconnect_id;
 	guint reconnect_attempt;
@@ -144,9 +149,12 @@ pr_service_set_last_error(PrService *self, const GError *error)
 		g_variant_new("(ss)", pr_error_to_dbus_name(copy->code), copy->message));
 }
 
+static void pr_service_stop_push(PrService *self);
+
 static void
 pr_service_forget_connection(PrService *self)
 {
+	pr_service_stop_push(self);
 	if (self->client != NULL) {
 		g_signal_handlers_disconnect_by_data(self->client, self);
 		pr_imap_client_close(self->client);
@@ -590,16 +598,291 @@ pr_service_reconnect_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
+/* Push ------------------------------------------------------------------------------------ */
+
+static void pr_service_start_push(PrService *self);
+
+/* News on the server: sync that folder in the background. A sync of the same folder
+ * already waiting in the queue will see this news too. */
+static void
+pr_service_queue_folder_sync(PrService *self, const gchar *folder)
+{
+	PrJob *job;
+
+	if (self->client == NULL)
+		return;
+	for (GList *l = self->jobs.head; l != NULL; l = l->next) {
+		PrJob *queued = l->data;
+		if (!queued->background || queued->run != pr_service_job_sync)
+			continue;
+		if (queued->scope == PR_SYNC_SCOPE_FULL)
+			return;
+		if (folder != NULL && queued->scope == PR_SYNC_SCOPE_FOLDERS &&
+		    queued->folders != NULL &&
+		    g_strv_contains((const gchar *const *)queued->folders, folder))
+			return;
+	}
+	job = g_new0(PrJob, 1);
+	job->operation = pr_daemon_new_operation(self->daemon, "synchronise", self->path);
+	job->run = pr_service_job_sync;
+	job->background = TRUE;
+	if (folder == NULL) {
+		/* the server lost track (NOTIFICATIONOVERFLOW): anything may have changed */
+		job->scope = PR_SYNC_SCOPE_FULL;
+	} else {
+		gchar *folders[] = { (gchar *)folder, NULL };
+		job->scope = PR_SYNC_SCOPE_FOLDERS;
+		job->folders = g_strdupv(folders);
+	}
+	g_queue_push_tail(&self->jobs, job);
+	pr_service_run_next(self);
+}
+
+static void
+pr_service_push_changed_cb(PrPush *push, const gchar *folder, gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+
+	g_debug("%s: news in %s", self->id, folder != NULL ? folder : "(everywhere)");
+	if (folder != NULL) {
+		g_autoptr(PrStoreFolder) known = pr_store_get_folder(self->store, folder, NULL);
+		/* a folder the store does not know yet comes with the next tree sync */
+		if (known == NULL)
+			folder = NULL;
+	}
+	pr_service_queue_folder_sync(self, folder);
+}
+
+static void
+pr_service_push_logout_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	pr_imap_client_logout_finish(PR_IMAP_CLIENT(source), res, NULL);
+}
+
+static void
+pr_service_push_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(PrImapClient) client = PR_IMAP_CLIENT(user_data);
+
+	if (!pr_push_stop_finish(PR_PUSH(source), res, NULL)) {
+		pr_imap_client_close(client);
+		return;
+	}
+	pr_imap_client_logout_async(client, NULL, pr_service_push_logout_cb, NULL);
+}
+
+static void
+pr_service_stop_push(PrService *self)
+{
+	if (self->push_retry_id != 0) {
+		g_source_remove(self->push_retry_id);
+		self->push_retry_id = 0;
+	}
+	if (self->push_cancellable != NULL) {
+		g_cancellable_cancel(self->push_cancellable);
+		g_clear_object(&self->push_cancellable);
+	}
+	if (self->push != NULL) {
+		g_signal_handlers_disconnect_by_data(self->push, self);
+		/* leave IDLE, then LOGOUT; nobody waits for either */
+		pr_push_stop_async(self->push,
+				   NULL,
+				   pr_service_push_stopped_cb,
+				   g_object_ref(self->push_client));
+		g_clear_object(&self->push);
+		g_clear_object(&self->push_client);
+	} else if (self->push_client != NULL) {
+		pr_imap_client_close(self->push_client);
+		g_clear_object(&self->push_client);
+	}
+}
+
+static gboolean
+pr_service_push_retry_cb(gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+
+	self->push_retry_id = 0;
+	pr_service_start_push(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* Push could not start or died: the interval keeps the inbox current meanwhile, and push
+ * is tried again while the main connection lives. */
+static void
+pr_service_push_failed(PrService *self, const GError *error)
+{
+	g_autoptr(PrAccountConfig) config = pr_account_config_new_from_settings(self->settings);
+
+	g_debug("%s: push stopped: %s", self->id, error != NULL ? error->message : "");
+	pr_service_stop_push(self);
+	if (self->resync_id == 0 && config->sync_interval > 0)
+		self->resync_id =
+			g_timeout_add_seconds(config->sync_interval, pr_service_resync_cb, self);
+	if (self->client != NULL && self->online && error != NULL &&
+	    !g_error_matches(error, PR_ERROR, PR_ERROR_LOGIN_FAILED) &&
+	    !g_error_matches(error, PR_ERROR, PR_ERROR_CANCELLED))
+		self->push_retry_id = g_timeout_add_seconds(30, pr_service_push_retry_cb, self);
+}
+
+static void
+pr_service_push_dead_cb(PrPush *push, GError *error, gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+
+	/* the main connection may be just as dead: check it with a sync of the inbox */
+	pr_service_push_failed(self, error);
+	pr_service_queue_folder_sync(self, "INBOX");
+}
+
+static void
+pr_service_push_started_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(PrService) self = PR_SERVICE(user_data);
+	g_autoptr(GError) error = NULL;
+
+	if (!pr_push_start_finish(PR_PUSH(source), res, &error)) {
+		if (self->push == PR_PUSH(source))
+			pr_service_push_failed(self, error);
+		return;
+	}
+	/* push keeps the inbox current: the interval is only the fallback */
+	if (self->resync_id != 0) {
+		g_source_remove(self->resync_id);
+		self->resync_id = 0;
+	}
+	g_info("%s: push started (%s)",
+	       self->id,
+	       pr_push_get_notify_active(PR_PUSH(source)) ? "IDLE with NOTIFY" : "IDLE");
+}
+
+static void
+pr_service_push_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(PrService) self = PR_SERVICE(user_data);
+	g_autoptr(PrAccountConfig) config = NULL;
+	g_autoptr(GError) error = NULL;
+	PrPushOptions options;
+
+	if (!pr_imap_client_login_finish(PR_IMAP_CLIENT(source), res, &error)) {
+		if (self->push_client == PR_IMAP_CLIENT(source))
+			pr_service_push_failed(self, error);
+		return;
+	}
+	if (self->push_client != PR_IMAP_CLIENT(source))
+		return;
+	config = pr_account_config_new_from_settings(self->settings);
+	pr_push_options_init(&options);
+	options.idle = TRUE;
+	options.idle_timeout = config->idle_timeout;
+	/* servers in the wild drop idle sessions silently after ~23 minutes: check
+	 * liveness after 5 quiet minutes (server keepalives count as life) */
+	options.watchdog_interval = 300;
+	options.use_notify = TRUE;
+	options.notify_subscribed = FALSE;
+	self->push = pr_push_new(self->push_client, &options);
+	g_signal_connect(self->push, "changed", G_CALLBACK(pr_service_push_changed_cb), self);
+	g_signal_connect(self->push, "dead", G_CALLBACK(pr_service_push_dead_cb), self);
+	pr_push_start_async(
+		self->push, self->push_cancellable, pr_service_push_started_cb, g_object_ref(self));
+}
+
+static void
+pr_service_push_connected_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(PrService) self = PR_SERVICE(user_data);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrAccountConfig) config = NULL;
+	g_autofree gchar *password = NULL;
+
+	password = g_object_steal_data(source, "pr-service-password");
+	if (!pr_imap_client_connect_finish(PR_IMAP_CLIENT(source), res, &error)) {
+		if (self->push_client == PR_IMAP_CLIENT(source))
+			pr_service_push_failed(self, error);
+		if (password != NULL)
+			explicit_bzero(password, strlen(password));
+		return;
+	}
+	if (self->push_client != PR_IMAP_CLIENT(source)) {
+		if (password != NULL)
+			explicit_bzero(password, strlen(password));
+		return;
+	}
+	config = pr_account_config_new_from_settings(self->settings);
+	pr_imap_client_login_async(self->push_client,
+				   config->user,
+				   password,
+				   config->auth,
+				   self->push_cancellable,
+				   pr_service_push_login_cb,
+				   g_object_ref(self));
+	explicit_bzero(password, strlen(password));
+}
+
+static void
+pr_service_push_password_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(PrService) self = PR_SERVICE(user_data);
+	g_autoptr(PrAccountConfig) config = NULL;
+	g_autoptr(GError) error = NULL;
+	gchar *password;
+
+	password = pr_secrets_lookup_finish(res, &error);
+	if (password == NULL) {
+		pr_service_push_failed(self, error);
+		return;
+	}
+	if (self->push_cancellable == NULL || g_cancellable_is_cancelled(self->push_cancellable)) {
+		pr_secrets_password_free(password);
+		return;
+	}
+	config = pr_account_config_new_from_settings(self->settings);
+	self->push_client = pr_service_new_client(self, config, &error);
+	if (self->push_client == NULL) {
+		pr_secrets_password_free(password);
+		pr_service_push_failed(self, error);
+		return;
+	}
+	g_object_set_data_full(G_OBJECT(self->push_client),
+			       "pr-service-password",
+			       password,
+			       (GDestroyNotify)pr_secrets_password_free);
+	pr_imap_client_connect_async(self->push_client,
+				     self->push_cancellable,
+				     pr_service_push_connected_cb,
+				     g_object_ref(self));
+}
+
+/* A second connection that only waits for news (IDLE, and NOTIFY for other folders), so
+ * that the main one stays free for syncs and client requests. */
+static void
+pr_service_start_push(PrService *self)
+{
+	g_autoptr(PrAccountConfig) config = pr_account_config_new_from_settings(self->settings);
+
+	if (self->push != NULL || self->push_client != NULL || self->push_cancellable != NULL)
+		return;
+	if (!config->idle || self->client == NULL ||
+	    !pr_imap_client_has_capability(self->client, "IDLE"))
+		return;
+	self->push_cancellable = g_cancellable_new();
+	pr_secrets_lookup_async(self->id,
+				"imap",
+				self->push_cancellable,
+				pr_service_push_password_cb,
+				g_object_ref(self));
+}
+
 static void
 pr_service_stay_online(PrService *self)
 {
 	g_autoptr(PrAccountConfig) config = pr_account_config_new_from_settings(self->settings);
 
-	/* IDLE-driven push arrives with the online work; until then the interval keeps
-	 * the inbox current */
+	/* the interval keeps the inbox current until push runs, and when it cannot */
 	if (self->resync_id == 0 && config->sync_interval > 0)
 		self->resync_id =
 			g_timeout_add_seconds(config->sync_interval, pr_service_resync_cb, self);
+	pr_service_start_push(self);
 }
 
 static void
@@ -2215,6 +2498,7 @@ pr_service_dispose(GObject *object)
 		g_source_remove(self->reconnect_id);
 		self->reconnect_id = 0;
 	}
+	pr_service_stop_push(self);
 	G_OBJECT_CLASS(pr_service_parent_class)->dispose(object);
 }
 
