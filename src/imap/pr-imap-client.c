@@ -637,6 +637,18 @@ pr_imap_client_handle_tagged(PrImapClient *self, PrImapResponse *response)
 	if (pending->flags & CMD_FLAG_IDLE) {
 		if (self->state == PR_IMAP_CLIENT_STATE_IDLE)
 			self->state = PR_IMAP_CLIENT_STATE_SELECTED;
+	} else if (self->state == PR_IMAP_CLIENT_STATE_AUTHENTICATED ||
+		   self->state == PR_IMAP_CLIENT_STATE_SELECTED) {
+		/* RFC 9051 6.3.2: a failed SELECT leaves no mailbox selected either */
+		const gchar *name = pr_imap_command_get_name(pending->command);
+		if (g_ascii_strcasecmp(name, "SELECT") == 0 ||
+		    g_ascii_strcasecmp(name, "EXAMINE") == 0)
+			self->state = pr_imap_response_get_status(response) == PR_IMAP_STATUS_OK
+					      ? PR_IMAP_CLIENT_STATE_SELECTED
+					      : PR_IMAP_CLIENT_STATE_AUTHENTICATED;
+		else if (g_ascii_strcasecmp(name, "CLOSE") == 0 ||
+			 g_ascii_strcasecmp(name, "UNSELECT") == 0)
+			self->state = PR_IMAP_CLIENT_STATE_AUTHENTICATED;
 	}
 	/* STARTTLS/COMPRESS: whatever follows belongs to the new stream */
 	if ((pending->flags & CMD_FLAG_BOUNDARY) &&

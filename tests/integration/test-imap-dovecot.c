@@ -463,6 +463,7 @@ test_examine(void)
 	if (ok == NULL)
 		return;
 	g_assert_cmpstr(pr_imap_response_get_code(ok), ==, "READ-ONLY");
+	g_assert_cmpint(pr_imap_client_get_state(client), ==, PR_IMAP_CLIENT_STATE_SELECTED);
 	g_assert_true(pr_test_find_code_number(untagged, "UIDVALIDITY", &uidvalidity));
 	g_assert_cmpuint(uidvalidity, >, 0);
 	for (guint i = 0; i < untagged->len; i++) {
