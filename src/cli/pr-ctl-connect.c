@@ -147,7 +147,10 @@ pr_ctl_connect_run(gint argc, gchar **argv, gboolean connect)
 		    connect ? entries : NULL,
 		    NULL,
 		    connect ? _("Connect a service and log in (queued offline changes "
-				"are replayed first).")
+				"are replayed first). With --stay, a full synchronisation "
+				"follows in the background and the service stays online, "
+				"keeping the inbox current; --until-disconnect does the same "
+				"but waits until the service is disconnected.")
 			    : _("Disconnect a service."),
 		    &argc,
 		    &argv))

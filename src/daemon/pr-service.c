@@ -47,6 +47,7 @@ struct _PrJob {
 	PrCompleteAfter complete_after;
 	gboolean disconnect_after;
 	gboolean background; /* no client waits for it: BackgroundSync */
+	gboolean read_only;  /* may run beside a background sync, on the reader connection */
 	gboolean reconnect;  /* re-establishing a dropped connection */
 };
 
@@ -100,7 +101,10 @@ struct _PrService {
 	PrSync *sync;
 	GQueue jobs;
 	PrJob *current;
-	PrJob *background;  /* a running background sync, not in the queue */
+	PrJob *background; /* a running background sync, not in the queue */
+	PrJob *reading;	   /* read-only work running beside the background sync */
+	PrImapClient *reader_client;
+	PrSync *reader_sync;
 	PrJob *stay_online; /* ConnectAndSync("disconnect"), alive until the connection ends */
 	guint resync_id;
 	PrImapClient *push_client; /* the connection that waits for news */
@@ -134,7 +138,8 @@ static void
 pr_service_update_busy(PrService *self)
 {
 	pr_dbus_imap4_service_set_busy(self->iface,
-				       self->current != NULL || self->background != NULL);
+				       self->current != NULL || self->background != NULL ||
+					       self->reading != NULL);
 	pr_dbus_imap4_service_set_background_sync(self->iface, self->background != NULL);
 }
 
@@ -151,10 +156,13 @@ pr_service_set_last_error(PrService *self, const GError *error)
 
 static void pr_service_stop_push(PrService *self);
 
+static void pr_service_stop_reader(PrService *self);
+
 static void
 pr_service_forget_connection(PrService *self)
 {
 	pr_service_stop_push(self);
+	pr_service_stop_reader(self);
 	if (self->client != NULL) {
 		g_signal_handlers_disconnect_by_data(self->client, self);
 		pr_imap_client_close(self->client);
@@ -242,7 +250,9 @@ pr_service_job_done(PrService *self, PrJob *job, GError *error)
 		if (!g_error_matches(owned, PR_ERROR, PR_ERROR_CANCELLED))
 			pr_service_set_last_error(self, owned);
 	}
-	if (job == self->background) {
+	if (job == self->reading) {
+		finished = g_steal_pointer(&self->reading);
+	} else if (job == self->background) {
 		finished = g_steal_pointer(&self->background);
 	} else if (job == self->current) {
 		finished = g_steal_pointer(&self->current);
@@ -1161,6 +1171,160 @@ pr_service_job_get_mail(PrService *self, PrJob *job)
 				   job_call_new(self, job));
 }
 
+/* Reading beside a background sync --------------------------------------------------------- */
+
+/* Read-only work (downloading bodies) does not wait for a long background sync: it runs on
+ * its own connection, opened on demand and kept until the account disconnects. */
+static void
+pr_service_reader_fetch(PrService *self, PrJob *job)
+{
+	pr_progress_set_stage(pr_operation_get_progress(job->operation), "fetching");
+	pr_sync_fetch_bodies_async(self->reader_sync,
+				   (const guint64 *)job->ids->data,
+				   job->ids->len,
+				   pr_operation_get_progress(job->operation),
+				   pr_operation_get_cancellable(job->operation),
+				   pr_service_fetch_cb,
+				   job_call_new(self, job));
+}
+
+static void
+pr_service_reader_closed_cb(PrImapClient *client, GError *error, gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+
+	if (client != self->reader_client)
+		return;
+	g_signal_handlers_disconnect_by_data(client, self);
+	g_clear_object(&self->reader_sync);
+	g_clear_object(&self->reader_client);
+}
+
+static void
+pr_service_reader_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(JobCall) call = user_data;
+	PrService *self = call->self;
+	g_autoptr(PrAccountConfig) config = NULL;
+	g_autoptr(GError) error = NULL;
+	PrSyncOptions options;
+
+	if (!pr_imap_client_login_finish(PR_IMAP_CLIENT(source), res, &error)) {
+		pr_service_reader_closed_cb(PR_IMAP_CLIENT(source), NULL, self);
+		pr_service_job_done(self, call->job, g_steal_pointer(&error));
+		return;
+	}
+	config = pr_account_config_new_from_settings(self->settings);
+	pr_service_sync_options(config, &options);
+	self->reader_sync = pr_sync_new(self->reader_client, self->store, &options);
+	g_signal_connect(self->reader_sync,
+			 "messages-changed",
+			 G_CALLBACK(pr_service_messages_changed_cb),
+			 self);
+	pr_service_reader_fetch(self, call->job);
+}
+
+static void
+pr_service_reader_connected_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(JobCall) call = user_data;
+	PrService *self = call->self;
+	g_autoptr(PrAccountConfig) config = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *password = g_object_steal_data(source, "pr-service-password");
+	GCancellable *cancellable;
+
+	if (!pr_imap_client_connect_finish(PR_IMAP_CLIENT(source), res, &error)) {
+		if (password != NULL)
+			explicit_bzero(password, strlen(password));
+		pr_service_reader_closed_cb(PR_IMAP_CLIENT(source), NULL, self);
+		pr_service_job_done(self, call->job, g_steal_pointer(&error));
+		return;
+	}
+	config = pr_account_config_new_from_settings(self->settings);
+	cancellable = pr_operation_get_cancellable(call->job->operation);
+	pr_imap_client_login_async(PR_IMAP_CLIENT(source),
+				   config->user,
+				   password,
+				   config->auth,
+				   cancellable,
+				   pr_service_reader_login_cb,
+				   g_steal_pointer(&call));
+	explicit_bzero(password, strlen(password));
+}
+
+static void
+pr_service_reader_password_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(JobCall) call = user_data;
+	PrService *self = call->self;
+	GCancellable *cancellable;
+	g_autoptr(PrAccountConfig) config = NULL;
+	g_autoptr(GError) error = NULL;
+	gchar *password;
+
+	password = pr_secrets_lookup_finish(res, &error);
+	if (password == NULL) {
+		pr_service_job_done(self, call->job, g_steal_pointer(&error));
+		return;
+	}
+	config = pr_account_config_new_from_settings(self->settings);
+	self->reader_client = pr_service_new_client(self, config, &error);
+	if (self->reader_client == NULL) {
+		pr_secrets_password_free(password);
+		pr_service_job_done(self, call->job, g_steal_pointer(&error));
+		return;
+	}
+	g_signal_connect(
+		self->reader_client, "closed", G_CALLBACK(pr_service_reader_closed_cb), self);
+	g_object_set_data_full(G_OBJECT(self->reader_client),
+			       "pr-service-password",
+			       password,
+			       (GDestroyNotify)pr_secrets_password_free);
+	cancellable = pr_operation_get_cancellable(call->job->operation);
+	pr_imap_client_connect_async(self->reader_client,
+				     cancellable,
+				     pr_service_reader_connected_cb,
+				     g_steal_pointer(&call));
+}
+
+static void
+pr_service_job_read(PrService *self, PrJob *job)
+{
+	if (self->reader_sync != NULL) {
+		pr_service_reader_fetch(self, job);
+		return;
+	}
+	if (self->reader_client != NULL) {
+		/* a login on it is under way for another job: keep order simple, wait */
+		pr_service_job_done(
+			self,
+			job,
+			g_error_new_literal(PR_ERROR,
+					    PR_ERROR_BUSY,
+					    _("The second connection is still opening")));
+		return;
+	}
+	pr_secrets_lookup_async(self->id,
+				"imap",
+				pr_operation_get_cancellable(job->operation),
+				pr_service_reader_password_cb,
+				job_call_new(self, job));
+}
+
+static void
+pr_service_stop_reader(PrService *self)
+{
+	if (self->reader_client == NULL)
+		return;
+	g_signal_handlers_disconnect_by_data(self->reader_client, self);
+	if (self->reader_sync != NULL)
+		g_signal_handlers_disconnect_by_data(self->reader_sync, self);
+	pr_imap_client_logout_async(self->reader_client, NULL, NULL, NULL);
+	g_clear_object(&self->reader_sync);
+	g_clear_object(&self->reader_client);
+}
+
 /* Scheduling ------------------------------------------------------------------------------ */
 
 static void
@@ -1168,8 +1332,24 @@ pr_service_run_next(PrService *self)
 {
 	PrJob *job;
 
-	if (self->current != NULL || self->background != NULL)
+	if (self->current != NULL || self->background != NULL) {
+		/* writing work waits its turn; reading may go beside a background sync */
+		if (self->background == NULL || self->current != NULL || self->reading != NULL ||
+		    self->client == NULL)
+			return;
+		for (GList *l = self->jobs.head; l != NULL; l = l->next) {
+			PrJob *candidate = l->data;
+			if (!candidate->read_only)
+				continue;
+			g_queue_delete_link(&self->jobs, l);
+			self->reading = candidate;
+			pr_service_update_busy(self);
+			pr_operation_start(candidate->operation);
+			pr_service_job_read(self, candidate);
+			return;
+		}
 		return;
+	}
 	job = g_queue_pop_head(&self->jobs);
 	if (job == NULL)
 		return;
@@ -1927,6 +2107,8 @@ pr_service_handle_get_mail(PrDBusImap4Service *iface,
 	job = pr_service_queue_job(self, "get-mail", pr_service_job_connect_then_get_mail);
 	job->ids = g_steal_pointer(&ids);
 	job->disconnect_after = g_strcmp0(connection, "connect-and-disconnect") == 0;
+	/* downloading bodies changes nothing on the server */
+	job->read_only = self->client != NULL && !job->disconnect_after;
 	job->then = pr_service_job_get_mail;
 	pr_service_return_job(self, invocation, job);
 	return TRUE;

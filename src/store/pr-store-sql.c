@@ -60,6 +60,30 @@ const gchar *const pr_store_migrations[] = {
 	" changed INTEGER NOT NULL,"
 	" PRIMARY KEY (id, folder_id)) WITHOUT ROWID;"
 	"CREATE INDEX tombstones_folder_changed ON tombstones (folder_id, changed);",
+	/* v2: per-folder counts kept with the rows instead of two COUNT(*) per folder read.
+	 * Triggers keep them in the statement's own transaction, whatever path inserts, moves,
+	 * re-flags or deletes a message (upserts, ON DELETE CASCADE included). */
+	"ALTER TABLE folders ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE folders ADD COLUMN unseen_count INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE folders SET"
+	" message_count = (SELECT COUNT(*) FROM messages m WHERE m.folder_id = folders.id),"
+	" unseen_count = (SELECT COUNT(*) FROM messages m"
+	" WHERE m.folder_id = folders.id AND m.seen = 0);"
+	"CREATE TRIGGER messages_count_insert AFTER INSERT ON messages BEGIN"
+	" UPDATE folders SET message_count = message_count + 1,"
+	" unseen_count = unseen_count + (NEW.seen = 0) WHERE id = NEW.folder_id;"
+	" END;"
+	"CREATE TRIGGER messages_count_delete AFTER DELETE ON messages BEGIN"
+	" UPDATE folders SET message_count = message_count - 1,"
+	" unseen_count = unseen_count - (OLD.seen = 0) WHERE id = OLD.folder_id;"
+	" END;"
+	"CREATE TRIGGER messages_count_update AFTER UPDATE OF folder_id, seen ON messages"
+	" WHEN OLD.folder_id IS NOT NEW.folder_id OR OLD.seen IS NOT NEW.seen BEGIN"
+	" UPDATE folders SET message_count = message_count - 1,"
+	" unseen_count = unseen_count - (OLD.seen = 0) WHERE id = OLD.folder_id;"
+	" UPDATE folders SET message_count = message_count + 1,"
+	" unseen_count = unseen_count + (NEW.seen = 0) WHERE id = NEW.folder_id;"
+	" END;",
 };
 
 const guint pr_store_migrations_len = G_N_ELEMENTS(pr_store_migrations);
@@ -67,8 +91,7 @@ const guint pr_store_migrations_len = G_N_ELEMENTS(pr_store_migrations);
 #define PR_STORE_FOLDER_COLUMNS                                                                    \
 	"f.id, f.name, f.raw_name, f.delimiter, f.attributes, f.special_use, f.subscribed, "       \
 	"f.remote_subscribed, f.local, f.uidvalidity, f.uidnext, f.highestmodseq, f.last_sync, "   \
-	"(SELECT COUNT(*) FROM messages m WHERE m.folder_id = f.id), "                             \
-	"(SELECT COUNT(*) FROM messages m WHERE m.folder_id = f.id AND m.seen = 0) "
+	"f.message_count, f.unseen_count "
 
 #define PR_STORE_MESSAGE_COLUMNS                                                                   \
 	"m.id, m.folder_id, m.uid, m.modseq, m.flags, m.internal_date, m.size, m.subject, "        \
@@ -92,6 +115,7 @@ const gchar *const pr_store_sql[STMT_LAST] = {
 	[STMT_ROLLBACK_TO] = "ROLLBACK TO pr",
 	[STMT_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[STMT_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+	[STMT_META_DELETE] = "DELETE FROM meta WHERE key = ?1",
 	[STMT_FOLDER_CHECK] = "SELECT name FROM folders WHERE id = ?1",
 	[STMT_FOLDER_LIST] = "SELECT " PR_STORE_FOLDER_COLUMNS "FROM folders f ORDER BY f.name",
 	[STMT_FOLDER_BY_NAME] =
