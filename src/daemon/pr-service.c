@@ -111,7 +111,8 @@ struct _PrService {
 	PrPush *push;
 	GCancellable *push_cancellable;
 	guint push_retry_id;
-	gboolean online; /* the user wants the account connected: a drop reconnects */
+	gboolean sync_dirty; /* sync settings changed: the next sync uses the new ones */
+	gboolean online;     /* the user wants the account connected: a drop reconnects */
 	guint reconnect_id;
 	guint reconnect_attempt;
 	gboolean removed;
@@ -291,6 +292,8 @@ pr_service_new_client(PrService *self, PrAccountConfig *config, GError **error)
 	client = pr_imap_client_new(config->host, config->port_effective, security);
 	pr_imap_client_set_timeout(client, config->timeout);
 	pr_imap_client_set_compress(client, config->compress);
+	/* stopping a sync must not cost the connection */
+	pr_imap_client_set_soft_cancel(client, TRUE);
 	if (config->tls_ca_file != NULL && config->tls_ca_file[0] != '\0' &&
 	    !pr_imap_client_set_ca_file(client, config->tls_ca_file, error))
 		return NULL;
@@ -362,6 +365,25 @@ pr_service_alert_cb(PrImapClient *client, const gchar *text, gpointer user_data)
 	pr_dbus_imap4_service_emit_alert(self->iface, text);
 }
 
+/* The sync engine of the main connection, with the settings as they are now. */
+static void
+pr_service_make_sync(PrService *self, PrAccountConfig *config)
+{
+	PrSyncOptions options;
+
+	if (self->sync != NULL)
+		g_signal_handlers_disconnect_by_data(self->sync, self);
+	g_clear_object(&self->sync);
+	pr_service_sync_options(config, &options);
+	self->sync = pr_sync_new(self->client, self->store, &options);
+	self->sync_dirty = FALSE;
+	g_signal_connect(
+		self->sync, "folders-changed", G_CALLBACK(pr_service_folders_changed_cb), self);
+	g_signal_connect(
+		self->sync, "messages-changed", G_CALLBACK(pr_service_messages_changed_cb), self);
+	g_signal_connect(self->sync, "new-mail", G_CALLBACK(pr_service_new_mail_cb), self);
+}
+
 /* Connect --------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -402,7 +424,6 @@ pr_service_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	g_autoptr(ConnectData) data = user_data;
 	PrService *self = data->self;
 	g_autoptr(GError) error = NULL;
-	PrSyncOptions options;
 
 	if (!pr_imap_client_login_finish(PR_IMAP_CLIENT(source), res, &error)) {
 		pr_service_connect_failed(data, g_steal_pointer(&error));
@@ -418,13 +439,7 @@ pr_service_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	self->client = g_steal_pointer(&data->client);
 	g_signal_connect(self->client, "closed", G_CALLBACK(pr_service_client_closed_cb), self);
 	g_signal_connect(self->client, "alert", G_CALLBACK(pr_service_alert_cb), self);
-	pr_service_sync_options(data->config, &options);
-	self->sync = pr_sync_new(self->client, self->store, &options);
-	g_signal_connect(
-		self->sync, "folders-changed", G_CALLBACK(pr_service_folders_changed_cb), self);
-	g_signal_connect(
-		self->sync, "messages-changed", G_CALLBACK(pr_service_messages_changed_cb), self);
-	g_signal_connect(self->sync, "new-mail", G_CALLBACK(pr_service_new_mail_cb), self);
+	pr_service_make_sync(self, data->config);
 	pr_dbus_imap4_service_set_server_capabilities(
 		self->iface, pr_imap_client_get_capabilities(self->client));
 	pr_dbus_imap4_service_set_connected(self->iface, TRUE);
@@ -541,6 +556,11 @@ pr_service_start_sync(PrService *self, PrJob *job)
 			job,
 			g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
 		return;
+	}
+	if (self->sync_dirty) {
+		g_autoptr(PrAccountConfig) config =
+			pr_account_config_new_from_settings(self->settings);
+		pr_service_make_sync(self, config);
 	}
 	pr_service_set_state(self, "syncing");
 	pr_sync_run_async(self->sync,
@@ -2245,6 +2265,7 @@ typedef struct {
 	gchar *to;
 	GPtrArray *commands; /* PrImapCommand, sent in order */
 	guint next;
+	gboolean deselect; /* leave the selected mailbox before the commands */
 } FolderWork;
 
 static void
@@ -2257,6 +2278,7 @@ folder_work_free(FolderWork *work)
 }
 
 static void pr_service_folder_step(PrService *self, PrJob *job);
+static void pr_service_deselect_first(PrService *self, FolderWork *work);
 
 static void
 pr_service_folder_tree_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -2298,6 +2320,10 @@ pr_service_folder_step(PrService *self, PrJob *job)
 			job,
 			g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
 		return;
+	}
+	if (work->deselect) {
+		work->deselect = FALSE;
+		pr_service_deselect_first(self, work);
 	}
 	if (work->next < work->commands->len) {
 		PrImapCommand *command = g_ptr_array_index(work->commands, work->next++);
@@ -2347,6 +2373,26 @@ pr_service_mailbox_command(const gchar *verb, const gchar *raw_or_utf8, gboolean
 		pr_imap_command_add_mailbox(command, raw_or_utf8, NULL);
 	}
 	return command;
+}
+
+/* Servers end the session when the selected mailbox is deleted or renamed under it
+ * (Dovecot: BYE "Selected mailbox was deleted"): leave it first. UNSELECT does not expunge;
+ * without it, EXAMINE INBOX (never renamed or deleted here) deselects just as well. */
+static void
+pr_service_deselect_first(PrService *self, FolderWork *work)
+{
+	PrImapCommand *command;
+
+	if (self->client == NULL ||
+	    pr_imap_client_get_state(self->client) != PR_IMAP_CLIENT_STATE_SELECTED)
+		return;
+	if (pr_imap_client_has_capability(self->client, "UNSELECT")) {
+		command = pr_imap_command_new("UNSELECT");
+	} else {
+		command = pr_imap_command_new("EXAMINE");
+		pr_imap_command_add_atom(command, "INBOX");
+	}
+	g_ptr_array_insert(work->commands, 0, command);
 }
 
 static void
@@ -2484,6 +2530,7 @@ pr_service_handle_delete_folder(PrDBusImap4Service *iface,
 			pr_service_mailbox_command("UNSUBSCRIBE", folder->raw_name, TRUE));
 	g_ptr_array_add(work->commands,
 			pr_service_mailbox_command("DELETE", folder->raw_name, TRUE));
+	work->deselect = TRUE;
 	pr_service_queue_folder_job(self, invocation, "delete-folder", work);
 	return TRUE;
 }
@@ -2550,6 +2597,7 @@ pr_service_handle_rename_folder(PrDBusImap4Service *iface,
 		}
 		g_ptr_array_add(work->commands, g_steal_pointer(&command));
 	}
+	work->deselect = TRUE;
 	pr_service_queue_folder_job(self, invocation, "rename-folder", work);
 	return TRUE;
 }
@@ -2656,6 +2704,9 @@ pr_service_settings_changed_cb(GSettings *settings, const gchar *key, gpointer u
 {
 	PrService *self = PR_SERVICE(user_data);
 
+	/* what synchronises how applies from the next sync, without a reconnect */
+	if (!pr_settings_key_needs_reconnect(key))
+		self->sync_dirty = TRUE;
 	if (g_strcmp0(key, "display-name") == 0 || g_strcmp0(key, "user") == 0 ||
 	    g_strcmp0(key, "host") == 0) {
 		g_autoptr(PrAccountConfig) config = pr_account_config_new_from_settings(settings);

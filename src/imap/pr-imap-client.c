@@ -62,6 +62,7 @@ struct _PrImapClient {
 	GTlsDatabase *database;
 	gchar *pin;
 	gboolean want_compress;
+	gboolean soft_cancel;
 
 	PrImapClientState state;
 	GSocketConnection *socket_conn;
@@ -860,9 +861,21 @@ pr_imap_client_cancel_idle_cb(gpointer user_data)
 		pr_imap_pending_free(pending);
 		return G_SOURCE_REMOVE;
 	}
-	/* IMAP cannot abort a command once sent: the connection is the only handle */
-	if (pr_imap_client_find_pending(&self->inflight, data->tag) != NULL)
-		pr_imap_client_abort(self, error);
+	pending = pr_imap_client_find_pending(&self->inflight, data->tag);
+	if (pending == NULL)
+		return G_SOURCE_REMOVE;
+	/* IMAP cannot abort a command once sent. With soft cancel a plain command is left to
+	 * finish unheard (its responses are dropped, the timeout still guards it) so that
+	 * the connection survives; anything else can only be stopped by closing. */
+	if (self->soft_cancel && pending->flags == CMD_FLAG_NONE &&
+	    self->waiting_continuation != pending) {
+		pending->handler = NULL;
+		pending->handler_data = NULL;
+		g_clear_pointer(&pending->untagged, g_ptr_array_unref);
+		pr_imap_pending_return_error(pending, error);
+		return G_SOURCE_REMOVE;
+	}
+	pr_imap_client_abort(self, error);
 	return G_SOURCE_REMOVE;
 }
 
@@ -2132,6 +2145,13 @@ pr_imap_client_set_pinned_certificate(PrImapClient *self, const gchar *sha256, G
 	g_free(self->pin);
 	self->pin = g_string_free(g_steal_pointer(&hex), FALSE);
 	return TRUE;
+}
+
+void
+pr_imap_client_set_soft_cancel(PrImapClient *self, gboolean soft_cancel)
+{
+	g_return_if_fail(PR_IS_IMAP_CLIENT(self));
+	self->soft_cancel = soft_cancel;
 }
 
 void

@@ -45,6 +45,10 @@ gboolean pr_imap_client_set_ca_file(PrImapClient *self, const gchar *path, GErro
 gboolean
 pr_imap_client_set_pinned_certificate(PrImapClient *self, const gchar *sha256, GError **error);
 /* Ask for COMPRESS=DEFLATE after login when offered. */
+/* Cancelling a command already sent normally closes the connection (IMAP has no other way
+ * to stop it). With soft cancel, a plain command's caller gets Cancelled at once while the
+ * command finishes unheard and the connection stays usable. */
+void pr_imap_client_set_soft_cancel(PrImapClient *self, gboolean soft_cancel);
 void pr_imap_client_set_compress(PrImapClient *self, gboolean compress);
 /* Literals above the parser threshold go to @sink while a command runs. */
 void pr_imap_client_set_literal_sink(PrImapClient *self,

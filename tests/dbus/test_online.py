@@ -239,7 +239,6 @@ class OnlineTest(OnlineCase):
                      "BackgroundSync false")
         self.assertIn(False, s.property_changes(svc, SERVICE, "BackgroundSync",
                                                 since=cancel_mark))
-        self.assertTrue(s.prop(svc, SERVICE, "Connected"), "the cancel disconnected")
 
         # the store is consistent: a part of the messages, no (folder, uid) twice
         before = self.rows("bg_big")
@@ -255,6 +254,13 @@ class OnlineTest(OnlineCase):
         self.assertEqual(len(after), BIG_TOTAL)
         changed = sorted(k for k, i in before.items() if after.get(k) != i)
         self.assertEqual(changed[:5], [], f"{len(changed)} ids changed by the resync")
+
+        # cancelling the sync is not leaving: the account stayed connected throughout
+        dropped = s.property_changes(svc, SERVICE, "Connected", since=cancel_mark)
+        self.assertNotIn(False, dropped,
+                         "CancelBackgroundSync dropped the connection (Connected false; "
+                         f"States since the cancel: "
+                         f"{s.property_changes(svc, SERVICE, 'State', since=cancel_mark)})")
 
     # -- 2. complete_after=sync --
     def test_02_sync_mode_stays_online(self):
@@ -445,20 +451,17 @@ class OnlineTest(OnlineCase):
         local = {"INBOX", "Archive", "Projects"}
         remote = {"Archive", "Reports"}
         expected = {
+            "neither": (local, remote),
             "remote-from-local": (local, local),
             "local-from-remote": (remote, remote),
             "both": (local | remote, local | remote),
         }
         for mode, (want_local, want_server) in expected.items():
             with self.subTest(subscription_update=mode):
-                s.call(svc, SERVICE, "UpdateSettings",
-                       V("(a{sv})", ({"subscription-update": V("s", "neither")},)))
+                # arranged offline; the setting is in place before the connect
+                s.wait_op(s.disconnect(svc), timeout=60)
                 self._set_local_subs(svc, local, folders)
                 self._set_server_subs("sue", remote, folders)
-                # "neither": a full sync leaves both sides alone
-                s.full_sync(svc)
-                self.assertEqual(self._local_subs(svc, folders), local, "neither: local")
-                self.assertEqual(self._lsub("sue") & set(folders), remote, "neither: server")
                 s.call(svc, SERVICE, "UpdateSettings",
                        V("(a{sv})", ({"subscription-update": V("s", mode)},)))
                 s.full_sync(svc)
@@ -467,7 +470,54 @@ class OnlineTest(OnlineCase):
                 self.assertEqual(self._local_subs(svc, folders), want_local,
                                  f"{mode}: local flags")
 
+        with self.subTest("a subscription-update change applies at the next sync"):
+            # not a setting that needs a reconnect (dbus-api.md: only those wait for one)
+            s.wait_op(s.disconnect(svc), timeout=60)
+            s.call(svc, SERVICE, "UpdateSettings",
+                   V("(a{sv})", ({"subscription-update": V("s", "neither")},)))
+            s.full_sync(svc)
+            self._set_local_subs(svc, local, folders)
+            self._set_server_subs("sue", remote, folders)
+            s.call(svc, SERVICE, "UpdateSettings",
+                   V("(a{sv})", ({"subscription-update": V("s", "remote-from-local")},)))
+            s.wait_op(s.synchronise(svc, "subscriptions"))
+            self.assertEqual(self._lsub("sue") & set(folders), local,
+                             "server LSUB after changing subscription-update to "
+                             "remote-from-local while connected and syncing subscriptions")
+
     # -- 10. folders --
+    def _create(self, svc, *names):
+        s = self.stack
+        for name in names:
+            op = s.call(svc, SERVICE, "CreateFolder", V("(sa{sv})", (name, {})))[0]
+            self.assertEqual(s.prop(op, OPERATION, "Kind"), "create-folder")
+            s.wait_op(op)
+
+    def _rename(self, svc, old, new):
+        s = self.stack
+        op = s.call(svc, SERVICE, "RenameFolder", V("(ssa{sv})", (old, new, {})))[0]
+        self.assertEqual(s.prop(op, OPERATION, "Kind"), "rename-folder")
+        s.wait_op(op)
+
+    def _delete(self, svc, name):
+        s = self.stack
+        op = s.call(svc, SERVICE, "DeleteFolder", V("(sa{sv})", (name, {})))[0]
+        self.assertEqual(s.prop(op, OPERATION, "Kind"), "delete-folder")
+        s.wait_op(op)
+
+    def _assert_folders(self, svc, user, present=(), absent=()):
+        s = self.stack
+        with s.server_view(user) as v:
+            on_server = v.folders()
+        listed = s.list_folders(svc)
+        for name in present:
+            self.assertIn(name, on_server, f"{name} on the server")
+            self.assertIn(name, listed, f"{name} in ListFolders")
+            self.assertFalse(listed[name]["local"], f"{name} is local")
+        for name in absent:
+            self.assertNotIn(name, on_server, f"{name} on the server")
+            self.assertNotIn(name, listed, f"{name} in ListFolders")
+
     def test_10_create_rename_delete_folders(self):
         s = self.stack
         svc = self.account("fred", "folders", folder_sync="all")
@@ -475,19 +525,10 @@ class OnlineTest(OnlineCase):
         delim = s.list_folders(svc)["INBOX"]["delimiter"]
         self.assertTrue(delim, "INBOX has no delimiter")
         child = "Projects" + delim + "2026"
+        new_child = "Work" + delim + "2026"
 
-        for name in ("Projects", child):
-            op = s.call(svc, SERVICE, "CreateFolder", V("(sa{sv})", (name, {})))[0]
-            self.assertEqual(s.prop(op, OPERATION, "Kind"), "create-folder")
-            s.wait_op(op)
-        with s.server_view("fred") as v:
-            on_server = v.folders()
-        self.assertIn("Projects", on_server)
-        self.assertIn(child, on_server)
-        listed = s.list_folders(svc)
-        self.assertIn("Projects", listed)
-        self.assertIn(child, listed)
-        self.assertFalse(listed[child]["local"])
+        self._create(svc, "Projects", child)
+        self._assert_folders(svc, "fred", present=("Projects", child))
 
         with self.subTest("errors"):
             self.assertCallFails("InvalidArgument", s.call, svc, SERVICE, "CreateFolder",
@@ -503,44 +544,11 @@ class OnlineTest(OnlineCase):
             self.assertCallFails("NotFound", s.call, svc, SERVICE, "DeleteFolder",
                                  V("(sa{sv})", ("No Such Folder", {})))
 
-        # a message inside the child keeps its id across the rename
-        subject = unique_subject("In the child")
-        s.server.deliver("fred", child, make_message(subject))
-        s.wait_op(s.synchronise(svc, "folders", [child]))
-        mid = self.ids_by_subject(svc, child).get(subject)
-        self.assertIsNotNone(mid, "the delivered message is not in the store")
-
-        op = s.call(svc, SERVICE, "RenameFolder", V("(ssa{sv})", ("Projects", "Work", {})))[0]
-        self.assertEqual(s.prop(op, OPERATION, "Kind"), "rename-folder")
-        s.wait_op(op)
-        new_child = "Work" + delim + "2026"
-        with s.server_view("fred") as v:
-            on_server = v.folders()
-        self.assertIn("Work", on_server)
-        self.assertIn(new_child, on_server)
-        self.assertNotIn("Projects", on_server)
-        self.assertNotIn(child, on_server)
-        listed = s.list_folders(svc)
-        self.assertIn("Work", listed)
-        self.assertIn(new_child, listed)
-        self.assertNotIn("Projects", listed)
-        self.assertNotIn(child, listed)
-        self.assertEqual(self.ids_by_subject(svc, new_child).get(subject), mid,
-                         "the message in the renamed child changed its id")
-        s.wait_op(s.synchronise(svc, "full"))
-        self.assertEqual(self.ids_by_subject(svc, new_child).get(subject), mid,
-                         "the message's id changed at the next full sync")
-
-        op = s.call(svc, SERVICE, "DeleteFolder", V("(sa{sv})", ("Work", {})))[0]
-        self.assertEqual(s.prop(op, OPERATION, "Kind"), "delete-folder")
-        s.wait_op(op)
-        with s.server_view("fred") as v:
-            on_server = v.folders()
-        self.assertNotIn("Work", on_server)
-        self.assertNotIn(new_child, on_server)
-        listed = s.list_folders(svc)
-        self.assertNotIn("Work", listed)
-        self.assertNotIn(new_child, listed)
+        self._rename(svc, "Projects", "Work")
+        self._assert_folders(svc, "fred", present=("Work", new_child),
+                             absent=("Projects", child))
+        self._delete(svc, "Work")
+        self._assert_folders(svc, "fred", absent=("Work", new_child))
         self.assertStoreEqualsServer(s, svc, user="fred")
 
         # offline: server folders need a connection, local ones do not
@@ -563,6 +571,35 @@ class OnlineTest(OnlineCase):
                     self.assertTrue(listed[present]["local"])
                 if absent:
                     self.assertNotIn(absent, listed)
+
+    def test_10b_rename_keeps_ids_in_child_then_delete(self):
+        # the same with a message in the child, synced (so the child was SELECTed last)
+        s = self.stack
+        svc = self.account("fred", "folders_ids", folder_sync="all")
+        s.full_sync(svc)
+        delim = s.list_folders(svc)["INBOX"]["delimiter"]
+        child = "Plans" + delim + "2027"
+        new_child = "Ideas" + delim + "2027"
+        self._create(svc, "Plans", child)
+        subject = unique_subject("In the child")
+        s.server.deliver("fred", child, make_message(subject))
+        s.wait_op(s.synchronise(svc, "folders", [child]))
+        mid = self.ids_by_subject(svc, child).get(subject)
+        self.assertIsNotNone(mid, "the delivered message is not in the store")
+
+        self._rename(svc, "Plans", "Ideas")
+        self._assert_folders(svc, "fred", present=("Ideas", new_child),
+                             absent=("Plans", child))
+        self.assertEqual(self.ids_by_subject(svc, new_child).get(subject), mid,
+                         "the message in the renamed child changed its id")
+        s.wait_op(s.synchronise(svc, "full"))
+        self.assertEqual(self.ids_by_subject(svc, new_child).get(subject), mid,
+                         "the message's id changed at the next full sync")
+
+        s.wait_op(s.synchronise(svc, "folders", [new_child]))  # the child is selected
+        self._delete(svc, "Ideas")
+        self._assert_folders(svc, "fred", absent=("Ideas", new_child))
+        self.assertStoreEqualsServer(s, svc, user="fred")
 
     # -- 11. Disconnect with delete-on-disconnect --
     def _flag_deleted_and_disconnect(self, svc, folder, subject_index):

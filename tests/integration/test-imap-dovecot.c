@@ -794,6 +794,41 @@ test_cancel_mid_fetch(void)
 	pr_test_assert_error(error2, PR_ERROR_NOT_CONNECTED);
 }
 
+/* Soft cancel: the caller hears Cancelled at once, the connection lives on. */
+static void
+test_soft_cancel_mid_fetch(void)
+{
+	g_autoptr(PrImapClient) client = dovecot_login(env.user, env.password, FALSE);
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	g_autoptr(PrImapCommand) fetch = NULL;
+	g_autoptr(PrImapResponse) ok = NULL;
+	g_autoptr(PrImapResponse) noop = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) error2 = NULL;
+	CancelWatch watch = { .cancellable = cancellable, .cancel_after = 50 };
+
+	if (client == NULL)
+		return;
+	pr_imap_client_set_soft_cancel(client, TRUE);
+	ok = pr_test_run_line(client, "EXAMINE", "INBOX", NULL, &error);
+	pr_test_assert_no_error(error);
+	g_signal_connect(client, "untagged", G_CALLBACK(cancel_untagged_cb), &watch);
+	g_signal_connect(client, "closed", G_CALLBACK(closed_cb), &watch);
+
+	fetch = pr_test_command("UID FETCH", "1:* (UID FLAGS ENVELOPE)");
+	g_clear_pointer(&ok, pr_imap_response_unref);
+	ok = pr_test_run(client, fetch, cancellable, NULL, &error);
+	pr_test_assert_error(error, PR_ERROR_CANCELLED);
+	g_assert_null(ok);
+	g_assert_cmpint(watch.cancelled_at, >, 0);
+	/* the connection is still there and answers the next command */
+	noop = pr_test_run_line(client, "NOOP", NULL, NULL, &error2);
+	pr_test_assert_no_error(error2);
+	g_assert_nonnull(noop);
+	g_assert_false(watch.closed);
+	g_assert_cmpint(pr_imap_client_get_state(client), ==, PR_IMAP_CLIENT_STATE_SELECTED);
+}
+
 static void
 test_timeout_silent_server(void)
 {
@@ -879,6 +914,7 @@ main(int argc, char **argv)
 	g_test_add_func("/imap-dovecot/fetch/compress", test_compress);
 	g_test_add_func("/imap-dovecot/idle", test_idle_woken_by_append);
 	g_test_add_func("/imap-dovecot/cancel-mid-fetch", test_cancel_mid_fetch);
+	g_test_add_func("/imap-dovecot/soft-cancel-mid-fetch", test_soft_cancel_mid_fetch);
 	g_test_add_func("/imap-dovecot/timeout-silent", test_timeout_silent_server);
 	return g_test_run();
 }
