@@ -140,7 +140,7 @@ pr_service_update_busy(PrService *self)
 {
 	pr_dbus_imap4_service_set_busy(self->iface,
 				       self->current != NULL || self->background != NULL ||
-					       self->reading != NULL);
+					       self->reading != NULL || self->stay_online != NULL);
 	pr_dbus_imap4_service_set_background_sync(self->iface, self->background != NULL);
 }
 
@@ -781,6 +781,8 @@ pr_service_push_started_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 		g_source_remove(self->resync_id);
 		self->resync_id = 0;
 	}
+	/* news that came between the last sync and IDLE would wait for the next event */
+	pr_service_queue_folder_sync(self, "INBOX");
 	g_info("%s: push started (%s)",
 	       self->id,
 	       pr_push_get_notify_active(PR_PUSH(source)) ? "IDLE with NOTIFY" : "IDLE");
@@ -915,6 +917,39 @@ pr_service_stay_online(PrService *self)
 	pr_service_start_push(self);
 }
 
+static void pr_service_job_disconnect(PrService *self, PrJob *job);
+static PrJob *pr_service_queue_job(PrService *self, const gchar *kind, PrJobFunc run);
+
+static gboolean
+pr_service_stay_online_cancel_idle_cb(gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+	g_autoptr(PrJob) stay = g_steal_pointer(&self->stay_online);
+	g_autoptr(GError) error = NULL;
+
+	if (stay == NULL)
+		return G_SOURCE_REMOVE;
+	/* cancelling "stay online until disconnected" is asking to disconnect */
+	error = g_error_new_literal(PR_ERROR, PR_ERROR_CANCELLED, _("The operation was cancelled"));
+	pr_operation_complete(stay->operation, error);
+	if (self->background != NULL)
+		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
+	pr_service_queue_job(self, "disconnect", pr_service_job_disconnect);
+	pr_service_update_busy(self);
+	pr_service_run_next(self);
+	return G_SOURCE_REMOVE;
+}
+
+static void
+pr_service_stay_online_cancelled_cb(GCancellable *cancellable, gpointer user_data)
+{
+	/* runs inside Cancel(): act from the main loop */
+	g_idle_add_full(G_PRIORITY_DEFAULT,
+			pr_service_stay_online_cancel_idle_cb,
+			g_object_ref(user_data),
+			g_object_unref);
+}
+
 static void
 pr_service_connected(PrService *self, PrJob *job)
 {
@@ -955,6 +990,10 @@ pr_service_connected(PrService *self, PrJob *job)
 		pr_service_stay_online(self);
 		self->stay_online = g_new0(PrJob, 1);
 		self->stay_online->operation = g_object_ref(job->operation);
+		g_cancellable_connect(pr_operation_get_cancellable(job->operation),
+				      G_CALLBACK(pr_service_stay_online_cancelled_cb),
+				      g_object_ref(self),
+				      g_object_unref);
 		pr_progress_set_stage(pr_operation_get_progress(job->operation), "idle");
 		g_clear_object(&job->operation);
 		job->operation = pr_daemon_new_operation(self->daemon, "synchronise", self->path);

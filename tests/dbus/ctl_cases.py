@@ -585,6 +585,19 @@ class Ctl(unittest.TestCase):
             with self.subTest(usage=usage):
                 self.assertEqual(ctl(*svc(*usage)).returncode, 2)
 
+    def cleanup_folders(self, *names):
+        """After a failure: online, no test folders left, and the folder list current."""
+        for step in range(2):
+            deadline = time.monotonic() + 30
+            while not self.status()["connected"] and time.monotonic() < deadline:
+                time.sleep(0.2)
+            ctl(*svc("sync", "--scope", "tree"))
+            left = [n for n in names if n in self.folders()]
+            if not left:
+                return
+            for name in left:
+                ctl(*svc("rmdir", name))
+
     def test_46_mkdir_rename_rmdir(self):
         delimiter = self.folders()["INBOX"]["delimiter"] or "/"
         parent, renamed = "CtlParent", "CtlRenamed"
@@ -594,37 +607,40 @@ class Ctl(unittest.TestCase):
             local = {n for n, f in self.folders().items() if not f["local"]}
             return local, set(server_folders(self.imap))
 
-        self.assertOperationSucceeded(ctl_json(self, *svc("mkdir", parent)), "create-folder")
-        r = ctl(*svc("mkdir", child))
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(r.stdout, f"Created folder “{child}”.\n")
-        local, server = names()
-        self.assertLessEqual({parent, child}, local)
-        self.assertLessEqual({parent, child}, server)
-        self.assertIs(self.folders()[child]["subscribed"], True)
+        try:
+            self.assertOperationSucceeded(ctl_json(self, *svc("mkdir", parent)), "create-folder")
+            r = ctl(*svc("mkdir", child))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, f"Created folder “{child}”.\n")
+            local, server = names()
+            self.assertLessEqual({parent, child}, local)
+            self.assertLessEqual({parent, child}, server)
+            self.assertIs(self.folders()[child]["subscribed"], True)
 
-        self.assertFails(ctl(*svc("mkdir", "INBOX")), "InvalidArgument")
-        self.assertFails(ctl(*svc("mkdir", parent)), "InvalidArgument")
-        self.assertFails(ctl(*svc("rename", "INBOX", "CtlInbox")), "InvalidArgument")
-        self.assertFails(ctl(*svc("rename", parent, "Archive")), "InvalidArgument")
-        self.assertFails(ctl(*svc("rename", "No such folder here", "CtlX")), "NotFound")
-        self.assertFails(ctl(*svc("rmdir", "No such folder here")), "NotFound")
-        self.assertFails(ctl(*svc("rmdir", "INBOX")), "InvalidArgument")
+            self.assertFails(ctl(*svc("mkdir", "INBOX")), "InvalidArgument")
+            self.assertFails(ctl(*svc("mkdir", parent)), "InvalidArgument")
+            self.assertFails(ctl(*svc("rename", "INBOX", "CtlInbox")), "InvalidArgument")
+            self.assertFails(ctl(*svc("rename", parent, "Archive")), "InvalidArgument")
+            self.assertFails(ctl(*svc("rename", "No such folder here", "CtlX")), "NotFound")
+            self.assertFails(ctl(*svc("rmdir", "No such folder here")), "NotFound")
+            self.assertFails(ctl(*svc("rmdir", "INBOX")), "InvalidArgument")
 
-        doc = ctl_json(self, *svc("rename", parent, renamed))
-        self.assertOperationSucceeded(doc, "rename-folder")
-        local, server = names()
-        self.assertLessEqual({renamed, renamed_child}, local)
-        self.assertLessEqual({renamed, renamed_child}, server)
-        self.assertFalse({parent, child} & local, local)
-        self.assertFalse({parent, child} & server, server)
+            doc = ctl_json(self, *svc("rename", parent, renamed))
+            self.assertOperationSucceeded(doc, "rename-folder")
+            local, server = names()
+            self.assertLessEqual({renamed, renamed_child}, local)
+            self.assertLessEqual({renamed, renamed_child}, server)
+            self.assertFalse({parent, child} & local, local)
+            self.assertFalse({parent, child} & server, server)
 
-        r = ctl(*svc("rmdir", renamed))
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertEqual(r.stdout, f"Deleted folder “{renamed}”.\n")
-        local, server = names()
-        self.assertFalse({renamed, renamed_child} & local, local)
-        self.assertFalse({renamed, renamed_child} & server, server)
+            r = ctl(*svc("rmdir", renamed))
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(r.stdout, f"Deleted folder “{renamed}”.\n")
+            local, server = names()
+            self.assertFalse({renamed, renamed_child} & local, local)
+            self.assertFalse({renamed, renamed_child} & server, server)
+        finally:
+            self.cleanup_folders(parent, renamed)
         for usage in (("mkdir",), ("rmdir",), ("rename", "A"), ("rename", "A", "B", "C"),
                       ("mkdir", "")):
             with self.subTest(usage=usage):
