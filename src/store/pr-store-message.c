@@ -32,6 +32,30 @@ pr_store_body_free(PrStoreBody *body)
 	g_free(body);
 }
 
+/* A body committed with pr_store_body_commit_deferred(), waiting for the flush: under its
+ * final name already when the index does not point at a body of the message (the name
+ * means nothing until the flush marks it), else still in its temporary file. */
+typedef struct {
+	guint64 id;
+	gchar *tmp_path; /* NULL once renamed */
+	gchar *path;
+	PrStoreDownload download;
+} PrStoreDeferred;
+
+struct _PrStoreBodyBatch {
+	PrStore *store;
+	GPtrArray *deferred; /* of PrStoreDeferred */
+};
+
+static void
+pr_store_deferred_free(gpointer data)
+{
+	PrStoreDeferred *deferred = data;
+	g_free(deferred->tmp_path);
+	g_free(deferred->path);
+	g_free(deferred);
+}
+
 static GQuark
 pr_store_body_quark(void)
 {
@@ -244,6 +268,18 @@ pr_store_message_state(PrStore *self,
 	state->modseq = (guint64)sqlite3_column_int64(stmt, COL_S_MODSEQ);
 	state->changed = (guint64)sqlite3_column_int64(stmt, COL_S_CHANGED);
 	state->download = (PrStoreDownload)sqlite3_column_int(stmt, COL_S_DOWNLOAD);
+	return TRUE;
+}
+
+gboolean
+pr_store_body_referenced(PrStore *self, guint64 id, gboolean *referenced, GError **error)
+{
+	g_auto(PrStoreMessageState) state = { 0 };
+	gboolean found = FALSE;
+
+	if (!pr_store_message_state(self, id, 0, 0, &state, &found, error))
+		return FALSE;
+	*referenced = found && state.download != PR_STORE_DOWNLOAD_HEADERS;
 	return TRUE;
 }
 
@@ -829,6 +865,37 @@ pr_store_get_missing_bodies(PrStore *self, gint64 folder_id, GError **error)
 }
 
 GArray *
+pr_store_get_changes_since(PrStore *self, gint64 folder_id, guint64 since, GError **error)
+{
+	g_autoptr(GArray) changes = g_array_new(FALSE, FALSE, sizeof(PrStoreChange));
+	g_autoptr(PrStoreStmt) stmt = NULL;
+	gboolean row = TRUE;
+
+	g_return_val_if_fail(PR_IS_STORE(self), NULL);
+
+	if (!pr_store_folder_check(self, folder_id, NULL, error))
+		return NULL;
+	stmt = pr_store_prepare(self, STMT_MESSAGE_CHANGES, error);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, folder_id);
+	sqlite3_bind_int64(stmt, 2, (gint64)since);
+	while (TRUE) {
+		PrStoreChange change;
+		if (!pr_store_step_row(self, stmt, &row, error))
+			return NULL;
+		if (!row)
+			break;
+		change.id = (guint64)sqlite3_column_int64(stmt, 0);
+		change.uid = (guint32)sqlite3_column_int64(stmt, 1);
+		change.seen = sqlite3_column_int(stmt, 2) != 0;
+		change.changed = (guint64)sqlite3_column_int64(stmt, 3);
+		g_array_append_val(changes, change);
+	}
+	return g_steal_pointer(&changes);
+}
+
+GArray *
 pr_store_get_removed_since(PrStore *self, gint64 folder_id, guint64 since, GError **error)
 {
 	g_return_val_if_fail(PR_IS_STORE(self), NULL);
@@ -918,12 +985,9 @@ pr_store_body_discard(PrStore *self, PrStoreBody *body, GOutputStream *stream)
 	self->open_bodies--;
 }
 
-/* The file part of a commit: complete on disk under its final name, or gone. */
+/* Ends the writing of the temporary file: flushed, synced when @sync, closed. */
 static gboolean
-pr_store_body_finish_file(PrStoreBody *body,
-			  GOutputStream *stream,
-			  const gchar *path,
-			  GError **error)
+pr_store_body_close_file(PrStoreBody *body, GOutputStream *stream, gboolean sync, GError **error)
 {
 	g_autoptr(GError) error_local = NULL;
 	gint fd = g_unix_output_stream_get_fd(G_UNIX_OUTPUT_STREAM(stream));
@@ -937,7 +1001,7 @@ pr_store_body_finish_file(PrStoreBody *body,
 			    error_local->message);
 		return FALSE;
 	}
-	if (fdatasync(fd) != 0) {
+	if (sync && fdatasync(fd) != 0) {
 		pr_store_set_errno_error(error, errno, _("Cannot sync %s"), body->tmp_path);
 		return FALSE;
 	}
@@ -950,18 +1014,67 @@ pr_store_body_finish_file(PrStoreBody *body,
 			    error_local->message);
 		return FALSE;
 	}
+	return TRUE;
+}
+
+/* Makes the names in directory @path durable (a rename is not, until its directory is). */
+static gboolean
+pr_store_sync_dir(const gchar *path, GError **error)
+{
+	gint fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 || fsync(fd) != 0) {
+		gint errsv = errno;
+		if (fd >= 0)
+			close(fd);
+		pr_store_set_errno_error(error, errsv, _("Cannot sync %s"), path);
+		return FALSE;
+	}
+	close(fd);
+	return TRUE;
+}
+
+static gchar *
+pr_store_bucket_path(PrStore *self, guint bucket)
+{
+	return g_strdup_printf("%s/%02x", self->messages_dir, bucket);
+}
+
+/* The file part of a commit: complete and durable under its final name, or gone. */
+static gboolean
+pr_store_body_finish_file(PrStore *self,
+			  PrStoreBody *body,
+			  GOutputStream *stream,
+			  const gchar *path,
+			  GError **error)
+{
+	g_autofree gchar *bucket = pr_store_bucket_path(self, (guint)(body->id % 256));
+
+	if (!pr_store_body_close_file(body, stream, TRUE, error))
+		return FALSE;
 	if (g_rename(body->tmp_path, path) != 0) {
 		pr_store_set_errno_error(error, errno, _("Cannot rename %s"), body->tmp_path);
+		return FALSE;
+	}
+	if (!pr_store_sync_dir(bucket, error)) {
+		if (g_unlink(path) != 0 && errno != ENOENT)
+			g_warning("failed to remove %s: %s", path, g_strerror(errno));
 		return FALSE;
 	}
 	return TRUE;
 }
 
+/* Marks the body of @id as @download with the change stamp @changed; *found FALSE when
+ * the message is gone. */
 static gboolean
-pr_store_body_mark(PrStore *self, guint64 id, PrStoreDownload download, GError **error)
+pr_store_body_mark(PrStore *self,
+		   guint64 id,
+		   PrStoreDownload download,
+		   guint64 changed,
+		   gboolean *found,
+		   GError **error)
 {
 	g_autoptr(PrStoreStmt) stmt = pr_store_prepare(self, STMT_MESSAGE_SET_DOWNLOAD, error);
-	guint64 changed = pr_store_next_change(self);
 
 	if (stmt == NULL)
 		return FALSE;
@@ -970,11 +1083,7 @@ pr_store_body_mark(PrStore *self, guint64 id, PrStoreDownload download, GError *
 	sqlite3_bind_int64(stmt, 3, (gint64)id);
 	if (!pr_store_step_done(self, stmt, error))
 		return FALSE;
-	if (sqlite3_changes(self->db) == 0) {
-		pr_store_set_message_error(error, id);
-		return FALSE;
-	}
-	self->counter = changed;
+	*found = sqlite3_changes(self->db) > 0;
 	return TRUE;
 }
 
@@ -986,6 +1095,7 @@ pr_store_body_commit(PrStore *self,
 		     GError **error)
 {
 	g_autofree gchar *path = NULL;
+	gboolean found = FALSE;
 	PrStoreBody *body;
 
 	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
@@ -999,7 +1109,7 @@ pr_store_body_commit(PrStore *self,
 		return FALSE;
 	}
 	path = pr_store_get_body_path(self, id);
-	if (!pr_store_body_finish_file(body, stream, path, error)) {
+	if (!pr_store_body_finish_file(self, body, stream, path, error)) {
 		pr_store_body_discard(self, body, stream);
 		return FALSE;
 	}
@@ -1009,14 +1119,239 @@ pr_store_body_commit(PrStore *self,
 	/* only now may the index point at the file */
 	if (!pr_store_begin(self, error))
 		return FALSE;
-	if (!pr_store_body_mark(self, id, download, error)) {
-		pr_store_rollback(self);
+	if (pr_store_body_mark(self, id, download, pr_store_next_change(self), &found, error) &&
+	    !found) {
 		/* the message went away while its body was downloading */
+		pr_store_set_message_error(error, id);
+	}
+	if (!found) {
+		pr_store_rollback(self);
 		if (g_unlink(path) != 0 && errno != ENOENT)
 			g_warning("failed to remove %s: %s", path, g_strerror(errno));
 		return FALSE;
 	}
+	self->counter = pr_store_next_change(self);
 	return pr_store_commit(self, error);
+}
+
+static void
+pr_store_unlink_quietly(const gchar *path)
+{
+	if (path != NULL && g_unlink(path) != 0 && errno != ENOENT)
+		g_warning("failed to remove %s: %s", path, g_strerror(errno));
+}
+
+PrStoreBodyBatch *
+pr_store_body_batch_new(PrStore *self)
+{
+	PrStoreBodyBatch *batch;
+
+	g_return_val_if_fail(PR_IS_STORE(self), NULL);
+
+	batch = g_new0(PrStoreBodyBatch, 1);
+	batch->store = g_object_ref(self);
+	batch->deferred = g_ptr_array_new_with_free_func(pr_store_deferred_free);
+	return batch;
+}
+
+/* Removes what @deferred left on disk, unless the index points at it (the final name may
+ * since have been taken by a body committed another way). */
+static void
+pr_store_deferred_remove(PrStore *self, PrStoreDeferred *deferred)
+{
+	g_autoptr(GError) error_local = NULL;
+	gboolean referenced = TRUE;
+
+	pr_store_unlink_quietly(deferred->tmp_path);
+	if (deferred->tmp_path != NULL)
+		return;
+	if (!pr_store_body_referenced(self, deferred->id, &referenced, &error_local)) {
+		/* the startup sweep decides, after an unclean shutdown */
+		g_debug("keeping %s: %s", deferred->path, error_local->message);
+		return;
+	}
+	if (!referenced)
+		pr_store_unlink_quietly(deferred->path);
+}
+
+void
+pr_store_body_batch_free(PrStoreBodyBatch *batch)
+{
+	if (batch == NULL)
+		return;
+	for (guint i = 0; i < batch->deferred->len; i++)
+		pr_store_deferred_remove(batch->store, g_ptr_array_index(batch->deferred, i));
+	g_ptr_array_unref(batch->deferred);
+	g_object_unref(batch->store);
+	g_free(batch);
+}
+
+guint
+pr_store_body_batch_get_pending(PrStoreBodyBatch *batch)
+{
+	g_return_val_if_fail(batch != NULL, 0);
+	return batch->deferred->len;
+}
+
+gboolean
+pr_store_body_commit_deferred(PrStoreBodyBatch *batch,
+			      guint64 id,
+			      GOutputStream *stream,
+			      PrStoreDownload download,
+			      GError **error)
+{
+	g_auto(PrStoreMessageState) state = { 0 };
+	PrStoreDeferred *deferred;
+	PrStoreBody *body;
+	gboolean found = FALSE;
+	PrStore *self;
+
+	g_return_val_if_fail(batch != NULL, FALSE);
+
+	self = batch->store;
+
+	body = pr_store_body_get(id, stream, error);
+	if (body == NULL)
+		return FALSE;
+	if (!G_IS_UNIX_OUTPUT_STREAM(stream)) {
+		g_set_error_literal(
+			error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT, _("Not a body file stream"));
+		return FALSE;
+	}
+	if (!pr_store_body_close_file(body, stream, FALSE, error) ||
+	    !pr_store_message_state(self, id, 0, 0, &state, &found, error)) {
+		pr_store_body_discard(self, body, stream);
+		return FALSE;
+	}
+	deferred = g_new0(PrStoreDeferred, 1);
+	deferred->id = id;
+	deferred->tmp_path = g_strdup(body->tmp_path);
+	deferred->path = pr_store_get_body_path(self, id);
+	deferred->download = download;
+	body->done = TRUE;
+	self->open_bodies--;
+	/* the index does not point at a file of this message: the final name is free to take
+	 * now, and the flush's one sync makes data and name durable together */
+	if (found && state.download == PR_STORE_DOWNLOAD_HEADERS) {
+		if (g_rename(deferred->tmp_path, deferred->path) != 0) {
+			pr_store_set_errno_error(
+				error, errno, _("Cannot rename %s"), deferred->tmp_path);
+			pr_store_unlink_quietly(deferred->tmp_path);
+			pr_store_deferred_free(deferred);
+			return FALSE;
+		}
+		g_clear_pointer(&deferred->tmp_path, g_free);
+	}
+	g_ptr_array_add(batch->deferred, deferred);
+	return TRUE;
+}
+
+/* Writes back every dirty page of the store's file system, data and metadata. */
+static gboolean
+pr_store_syncfs(PrStore *self, GError **error)
+{
+	gint fd = open(self->messages_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 || syncfs(fd) != 0) {
+		gint errsv = errno;
+		if (fd >= 0)
+			close(fd);
+		pr_store_set_errno_error(error, errsv, _("Cannot sync %s"), self->messages_dir);
+		return FALSE;
+	}
+	close(fd);
+	return TRUE;
+}
+
+/* A failed flush: nothing of @batch stays that the index does not point at. */
+static void
+pr_store_bodies_flush_undo(PrStore *self, GPtrArray *batch)
+{
+	for (guint i = 0; i < batch->len; i++)
+		pr_store_deferred_remove(self, g_ptr_array_index(batch, i));
+}
+
+/* The index part of a flush: one transaction, one change stamp for the whole batch. */
+static gboolean
+pr_store_bodies_mark_all(PrStore *self, GPtrArray *batch, GArray *marked, GError **error)
+{
+	guint64 changed = pr_store_next_change(self);
+
+	if (!pr_store_begin(self, error))
+		return FALSE;
+	for (guint i = 0; i < batch->len; i++) {
+		PrStoreDeferred *deferred = g_ptr_array_index(batch, i);
+		gboolean found = FALSE;
+		if (!pr_store_body_mark(
+			    self, deferred->id, deferred->download, changed, &found, error)) {
+			pr_store_rollback(self);
+			return FALSE;
+		}
+		if (found)
+			g_array_append_val(marked, deferred->id);
+	}
+	if (marked->len > 0)
+		self->counter = changed;
+	return pr_store_commit(self, error);
+}
+
+gboolean
+pr_store_bodies_flush(PrStoreBodyBatch *body_batch, GArray *flushed, GError **error)
+{
+	g_autoptr(GPtrArray) batch = NULL;
+	g_autoptr(GArray) marked = g_array_new(FALSE, FALSE, sizeof(guint64));
+	gboolean late = FALSE;
+	PrStore *self;
+	guint m = 0;
+
+	g_return_val_if_fail(body_batch != NULL, FALSE);
+
+	self = body_batch->store;
+	if (body_batch->deferred->len == 0)
+		return TRUE;
+	batch = g_steal_pointer(&body_batch->deferred);
+	body_batch->deferred = g_ptr_array_new_with_free_func(pr_store_deferred_free);
+
+	/* one sync of the file system for the whole batch instead of one per file: the data
+	 * and the names it took (directory entries included) */
+	if (!pr_store_syncfs(self, error)) {
+		pr_store_bodies_flush_undo(self, batch);
+		return FALSE;
+	}
+	/* bodies replacing one the index points at: their names only now, then synced too */
+	for (guint i = 0; i < batch->len; i++) {
+		PrStoreDeferred *deferred = g_ptr_array_index(batch, i);
+		if (deferred->tmp_path == NULL)
+			continue;
+		if (g_rename(deferred->tmp_path, deferred->path) != 0) {
+			pr_store_set_errno_error(
+				error, errno, _("Cannot rename %s"), deferred->tmp_path);
+			pr_store_bodies_flush_undo(self, batch);
+			return FALSE;
+		}
+		g_clear_pointer(&deferred->tmp_path, g_free);
+		late = TRUE;
+	}
+	if (late && !pr_store_syncfs(self, error)) {
+		pr_store_bodies_flush_undo(self, batch);
+		return FALSE;
+	}
+	if (!pr_store_bodies_mark_all(self, batch, marked, error)) {
+		pr_store_bodies_flush_undo(self, batch);
+		return FALSE;
+	}
+	/* messages removed while their bodies were downloading: litter now */
+	for (guint i = 0; i < batch->len; i++) {
+		PrStoreDeferred *deferred = g_ptr_array_index(batch, i);
+		if (m < marked->len && g_array_index(marked, guint64, m) == deferred->id) {
+			m++;
+			continue;
+		}
+		pr_store_unlink_quietly(deferred->path);
+	}
+	if (flushed != NULL)
+		g_array_append_vals(flushed, marked->data, marked->len);
+	return TRUE;
 }
 
 void

@@ -48,6 +48,7 @@ typedef enum {
 	STMT_MESSAGE_GET,
 	STMT_MESSAGE_GET_BY_UID,
 	STMT_MESSAGE_MISSING,
+	STMT_MESSAGE_CHANGES,
 	STMT_TOMBSTONE_INSERT,
 	STMT_TOMBSTONE_RETIRE,
 	STMT_TOMBSTONE_SINCE,
@@ -135,6 +136,9 @@ gchar **pr_store_list_split(const gchar *text, const gchar *delimiter);
 gboolean pr_store_folder_check(PrStore *self, gint64 id, gchar **name, GError **error);
 guint64 pr_store_next_change(PrStore *self);
 gboolean pr_store_message_exists(PrStore *self, guint64 id, gboolean *exists, GError **error);
+/* Whether the index points at a body file of @id (the message exists and is not headers
+ * only). */
+gboolean pr_store_body_referenced(PrStore *self, guint64 id, gboolean *referenced, GError **error);
 gboolean
 pr_store_delete_folder_messages(PrStore *self, gint64 folder_id, GArray *removed, GError **error);
 

@@ -196,6 +196,8 @@ const gchar *const pr_store_sql[STMT_LAST] = {
 				    "WHERE m.folder_id = ?1 AND m.uid = ?2",
 	[STMT_MESSAGE_MISSING] = "SELECT id FROM messages WHERE folder_id = ?1 AND download <> ?2 "
 				 "ORDER BY uid DESC, id DESC",
+	[STMT_MESSAGE_CHANGES] = "SELECT id, uid, seen, changed FROM messages "
+				 "WHERE folder_id = ?1 AND changed > ?2 ORDER BY changed, id",
 	[STMT_TOMBSTONE_INSERT] =
 		"INSERT OR REPLACE INTO tombstones (id, folder_id, changed) VALUES (?1, ?2, ?3)",
 	[STMT_TOMBSTONE_RETIRE] = "INSERT OR REPLACE INTO tombstones (id, folder_id, changed) "

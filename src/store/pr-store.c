@@ -317,6 +317,61 @@ pr_store_meta_set(PrStore *self, const gchar *key, gint64 value, GError **error)
 	return pr_store_step_done(self, stmt, error);
 }
 
+/* The store's own keys: written only by the store. */
+static gboolean
+pr_store_meta_key_is_reserved(const gchar *key)
+{
+	return g_strcmp0(key, "change-counter") == 0 || g_strcmp0(key, "open") == 0;
+}
+
+gboolean
+pr_store_get_meta(PrStore *self, const gchar *key, gint64 *value, gboolean *found, GError **error)
+{
+	g_autoptr(PrStoreStmt) stmt = NULL;
+	gboolean row = FALSE;
+
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+	g_return_val_if_fail(key != NULL, FALSE);
+	g_return_val_if_fail(value != NULL, FALSE);
+
+	stmt = pr_store_prepare(self, STMT_META_GET, error);
+	if (stmt == NULL)
+		return FALSE;
+	pr_store_bind_text(stmt, 1, key);
+	if (!pr_store_step_row(self, stmt, &row, error))
+		return FALSE;
+	*value = row ? sqlite3_column_int64(stmt, 0) : 0;
+	if (found != NULL)
+		*found = row;
+	return TRUE;
+}
+
+gboolean
+pr_store_set_meta(PrStore *self, const gchar *key, gint64 value, GError **error)
+{
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+	g_return_val_if_fail(key != NULL, FALSE);
+	g_return_val_if_fail(!pr_store_meta_key_is_reserved(key), FALSE);
+
+	return pr_store_meta_set(self, key, value, error);
+}
+
+gboolean
+pr_store_delete_meta(PrStore *self, const gchar *key, GError **error)
+{
+	g_autoptr(PrStoreStmt) stmt = NULL;
+
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+	g_return_val_if_fail(key != NULL, FALSE);
+	g_return_val_if_fail(!pr_store_meta_key_is_reserved(key), FALSE);
+
+	stmt = pr_store_prepare(self, STMT_META_DELETE, error);
+	if (stmt == NULL)
+		return FALSE;
+	pr_store_bind_text(stmt, 1, key);
+	return pr_store_step_done(self, stmt, error);
+}
+
 gboolean
 pr_store_begin(PrStore *self, GError **error)
 {
@@ -538,8 +593,9 @@ pr_store_parse_body_name(const gchar *name, guint64 *id)
 	return g_ascii_string_to_unsigned(number, 10, 1, G_MAXINT64, id, NULL);
 }
 
-/* After an unclean shutdown: drop temporary files of interrupted downloads and bodies
- * whose removal was committed but not yet carried out. A clean shutdown skips this. */
+/* After an unclean shutdown: drop temporary files of interrupted downloads, bodies whose
+ * removal was committed but not yet carried out, and bodies the index does not point at
+ * (see pr-store.h on durability). A clean shutdown skips this. */
 static void
 pr_store_sweep(PrStore *self)
 {
@@ -569,12 +625,15 @@ pr_store_sweep(PrStore *self)
 			if (pr_store_is_tmp_name(name)) {
 				stale = TRUE;
 			} else if (pr_store_parse_body_name(name, &id) && id % 256 == bucket) {
-				gboolean exists = TRUE;
-				if (!pr_store_message_exists(self, id, &exists, &error_local)) {
+				/* also a body renamed into place by a flush whose index commit
+				 * never happened: complete, but the message says "headers" */
+				gboolean referenced = TRUE;
+				if (!pr_store_body_referenced(
+					    self, id, &referenced, &error_local)) {
 					g_warning("%s", error_local->message);
 					g_clear_error(&error_local);
 				}
-				stale = !exists;
+				stale = !referenced;
 			}
 			if (!stale)
 				continue;
@@ -605,6 +664,7 @@ pr_store_close(PrStore *self)
 		while (self->levels->len > 0)
 			pr_store_rollback(self);
 	}
+
 	/* a body still being written means this was not a clean shutdown */
 	if (self->marked_open && self->open_bodies == 0) {
 		g_autoptr(GError) error_local = NULL;
@@ -859,7 +919,7 @@ pr_store_destroy(PrStore *self, GError **error)
 
 	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
 
-	/* nothing left to mark: the file goes */
+	/* nothing left to mark: the files go */
 	self->marked_open = FALSE;
 	pr_store_close(self);
 	g_array_set_size(self->unlink_ids, 0);

@@ -40,7 +40,7 @@ typedef struct {
 	guint32 uidnext;
 	guint64 highestmodseq;
 	gint64 last_sync;
-	/* computed on read */
+	/* kept by the store as messages come and go (ignored on save) */
 	guint32 messages;
 	guint32 unseen;
 } PrStoreFolder;
@@ -101,6 +101,16 @@ void pr_store_rollback(PrStore *self);
 /* The change counter: every message insert/change/removal bumps it. */
 guint64 pr_store_get_change_counter(PrStore *self);
 
+/* Small named numbers kept in the index for other modules (sync state such as the \Seen
+ * marks), so they share its transactions and go with pr_store_destroy(). Keys are the
+ * caller's, e.g. "sync/seen-mark/12"; the store's own ("change-counter", "open") are not
+ * theirs to touch. A key never set reads as 0 with *found FALSE (@found may be NULL). */
+gboolean
+pr_store_get_meta(PrStore *self, const gchar *key, gint64 *value, gboolean *found, GError **error);
+gboolean pr_store_set_meta(PrStore *self, const gchar *key, gint64 value, GError **error);
+/* Forgets @key; forgetting one never set is not an error. */
+gboolean pr_store_delete_meta(PrStore *self, const gchar *key, GError **error);
+
 /* Folders ------------------------------------------------------------------------------ */
 GPtrArray *pr_store_list_folders(PrStore *self, GError **error); /* of PrStoreFolder, by name */
 PrStoreFolder *pr_store_get_folder(PrStore *self, const gchar *name, GError **error);
@@ -157,6 +167,17 @@ PrStoreMessage *
 pr_store_get_message_by_uid(PrStore *self, gint64 folder_id, guint32 uid, GError **error);
 /* Ids of messages whose body is not complete (for populate), newest UID first. */
 GArray *pr_store_get_missing_bodies(PrStore *self, gint64 folder_id, GError **error);
+/* What a folder's sync needs to tell local changes apart, without reading whole messages:
+ * the messages of @folder_id changed after the change counter was @since (GArray of
+ * PrStoreChange, by change). */
+typedef struct {
+	guint64 id;
+	guint32 uid; /* 0 for local messages */
+	gboolean seen;
+	guint64 changed;
+} PrStoreChange;
+
+GArray *pr_store_get_changes_since(PrStore *self, gint64 folder_id, guint64 since, GError **error);
 /* Ids (GArray of guint64) of messages that left @folder_id (removed, retired or moved
  * away) after the change counter was @since, and are not back in it: with ListMessages'
  * changed-since this tells a polling client about removals. */
@@ -164,14 +185,56 @@ GArray *pr_store_get_removed_since(PrStore *self, gint64 folder_id, guint64 sinc
 
 /* Message bodies ----------------------------------------------------------------------- */
 
+/*
+ * Durability: the index never points at a body that is not on disk for good. A single
+ * commit syncs the file, renames it into place, syncs its directory and marks the message
+ * in one transaction. Many bodies (a FETCH batch) go through the deferred commit instead:
+ * each is written to its temporary file without a sync and renamed into place at once
+ * (a name the index does not point at: the message still says "headers");
+ * pr_store_bodies_flush() then syncs the store's file system once (syncfs: the data and
+ * the directory entries of every body of the batch) and marks them all in one
+ * transaction. A body replacing one the index already points at keeps its temporary name
+ * until the flush's sync, is renamed then, and the flush syncs once more for those names.
+ *
+ * A crash before the flush leaves temporary files and bodies under their final names
+ * that the index does not point at, possibly incomplete; a crash between the sync and the
+ * index commit leaves such files complete. The startup sweep after an unclean shutdown
+ * deletes both kinds (a file is adopted only by a commit, never by the sweep); those
+ * bodies are fetched again.
+ */
+
 /* A stream to a new temporary file for the body of @id. */
 GOutputStream *pr_store_body_begin(PrStore *self, guint64 id, GError **error);
-/* Flushes, fsyncs and renames the temporary file into place, then marks @download. */
+/* Flushes, fsyncs and renames the temporary file into place, fsyncs its directory, then
+ * marks @download. */
 gboolean pr_store_body_commit(PrStore *self,
 			      guint64 id,
 			      GOutputStream *stream,
 			      PrStoreDownload download,
 			      GError **error);
+/* A batch of bodies committed together, owned by one downloader (several may share a
+ * store). It holds a reference to the store. */
+typedef struct _PrStoreBodyBatch PrStoreBodyBatch;
+
+PrStoreBodyBatch *pr_store_body_batch_new(PrStore *self);
+/* Drops what was not flushed (its temporary files are deleted). */
+void pr_store_body_batch_free(PrStoreBodyBatch *batch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrStoreBodyBatch, pr_store_body_batch_free)
+/* How many bodies of @batch wait for pr_store_bodies_flush(). */
+guint pr_store_body_batch_get_pending(PrStoreBodyBatch *batch);
+/* Closes the body's temporary file (no sync) and adds it to @batch, under its final name
+ * when free (see above); until the flush the message reads as it did (NotDownloaded). */
+gboolean pr_store_body_commit_deferred(PrStoreBodyBatch *batch,
+				       guint64 id,
+				       GOutputStream *stream,
+				       PrStoreDownload download,
+				       GError **error);
+/* Makes every body of @batch durable and marks it, as above, in one transaction with one
+ * change stamp; @batch is empty after. The ids marked are appended to @flushed (GArray of
+ * guint64, may be NULL); a message removed meanwhile is left out and its file deleted. On
+ * failure none of them is kept (their temporary files are deleted): they are fetched
+ * again. */
+gboolean pr_store_bodies_flush(PrStoreBodyBatch *batch, GArray *flushed, GError **error);
 /* Drops a temporary body (cancel, error). */
 void pr_store_body_abort(PrStore *self, guint64 id, GOutputStream *stream);
 /* A read-only descriptor of the stored body; NotDownloaded when there is none. */

@@ -14,9 +14,12 @@
  * Message bodies: per folder, EXAMINE then UID FETCH <set> (UID BODY.PEEK[]) in chunks,
  * two in flight. Literals above the parser's in-memory threshold stream through a
  * literal sink straight into the store's temporary file for that message; smaller ones
- * arrive in memory and are written at once. Each body is committed (flushed, renamed,
- * marked complete) when its FETCH response is complete, from the client's "untagged"
- * signal, so memory and open files do not grow with the chunk.
+ * arrive in memory and are written at once. Each FETCH response is handled as it
+ * completes, by the command's untagged handler, which consumes it: the body goes to the
+ * store as a deferred commit and the response is freed, so memory and open files do not
+ * grow with the chunk. When a chunk's tagged response arrives, the store flushes every
+ * body queued so far (one file-system sync, one transaction; see pr-store.h) and only
+ * then are they reported fetched.
  *
  * The sink learns the UID from the FETCH items before the literal (we ask for UID first
  * and Dovecot answers in that order); when a server sends it after the literal, the bytes
@@ -65,12 +68,12 @@ struct _BodiesData {
 	BodyLiteral *open;     /* being streamed */
 	BodyLiteral *finished; /* streamed, its response not yet complete */
 	GError *error;	       /* a store failure met inside a callback */
-	GArray *fetched;       /* guint64 */
-	gulong untagged_id;
+	GArray *fetched;       /* guint64, flushed */
+	PrStoreBodyBatch *batch;
 	/* \Seen marks: see pr_sync_bodies_folder_done() */
 	gboolean mark_clean;
 	guint64 mark_counter;
-	guint commits;
+	GHashTable *own_stamps; /* change stamps of our flushes in the current folder */
 	gboolean sink_installed;
 };
 
@@ -113,6 +116,8 @@ bodies_data_unref(BodiesData *data)
 	g_clear_pointer(&data->by_uid, g_hash_table_unref);
 	g_clear_pointer(&data->items, g_array_unref);
 	g_clear_pointer(&data->fetched, g_array_unref);
+	g_clear_pointer(&data->batch, pr_store_body_batch_free);
+	g_clear_pointer(&data->own_stamps, g_hash_table_unref);
 	g_clear_error(&data->error);
 	g_clear_object(&data->store);
 	g_free(data);
@@ -286,13 +291,32 @@ pr_sync_bodies_commit(BodiesData *data,
 	} else {
 		stream = g_steal_pointer(&lit->stream);
 	}
-	return pr_store_body_commit(store, item->id, stream, PR_STORE_DOWNLOAD_COMPLETE, error);
+	return pr_store_body_commit_deferred(
+		data->batch, item->id, stream, PR_STORE_DOWNLOAD_COMPLETE, error);
+}
+
+/* Makes the queued bodies durable and marked; only then are they fetched. */
+static gboolean
+pr_sync_bodies_flush(BodiesData *data, GError **error)
+{
+	guint64 before = pr_store_get_change_counter(data->store);
+	guint64 after;
+	guint len = data->fetched->len;
+
+	if (pr_store_body_batch_get_pending(data->batch) == 0)
+		return TRUE;
+	if (!pr_store_bodies_flush(data->batch, data->fetched, error))
+		return FALSE;
+	after = pr_store_get_change_counter(data->store);
+	if (after != before)
+		g_hash_table_add(data->own_stamps, g_memdup2(&after, sizeof(after)));
+	pr_sync_progress_messages(data->progress, 0, data->fetched->len - len);
+	return TRUE;
 }
 
 static void
-pr_sync_bodies_untagged_cb(PrImapClient *client, PrImapResponse *response, gpointer user_data)
+pr_sync_bodies_fetch_response(BodiesData *data, PrImapResponse *response)
 {
-	BodiesData *data = user_data;
 	g_autoptr(PrImapFetch) fetch = NULL;
 	const PrImapFetchSection *section = NULL;
 	BodyLiteral *lit = NULL;
@@ -300,8 +324,6 @@ pr_sync_bodies_untagged_cb(PrImapClient *client, PrImapResponse *response, gpoin
 	GError *error = NULL;
 	PrImapValueKind kind;
 
-	if (!data->active || g_strcmp0(pr_imap_response_get_keyword(response), "FETCH") != 0)
-		return;
 	fetch = pr_imap_response_parse_fetch(response, NULL);
 	if (fetch == NULL)
 		return; /* the command's own answer reports what is wrong */
@@ -334,10 +356,19 @@ pr_sync_bodies_untagged_cb(PrImapClient *client, PrImapResponse *response, gpoin
 		return;
 	}
 	body_literal_free(lit, FALSE);
-	data->commits++;
-	g_array_append_val(data->fetched, item->id);
 	g_hash_table_remove(data->by_uid, GUINT_TO_POINTER(item->uid));
-	pr_sync_progress_messages(data->progress, 0, 1);
+}
+
+/* Each untagged response of our FETCH commands, as it completes; FETCH ones are consumed. */
+static gboolean
+pr_sync_bodies_untagged_cb(PrImapResponse *response, gpointer user_data)
+{
+	BodiesData *data = user_data;
+
+	if (!data->active || g_strcmp0(pr_imap_response_get_keyword(response), "FETCH") != 0)
+		return FALSE;
+	pr_sync_bodies_fetch_response(data, response);
+	return TRUE;
 }
 
 /* Driving the commands ------------------------------------------------------------------ */
@@ -348,10 +379,6 @@ pr_sync_bodies_stop(BodiesData *data)
 	PrSync *self = data->self;
 
 	data->active = FALSE;
-	if (data->untagged_id != 0) {
-		g_signal_handler_disconnect(self->client, data->untagged_id);
-		data->untagged_id = 0;
-	}
 	/* A literal still open means the connection died inside it: the parser ends it
 	 * (aborted) only when it is reset, and refuses a new sink until then, so ours stays
 	 * installed, inactive, until the next connect. */
@@ -375,6 +402,14 @@ pr_sync_bodies_return(BodiesData *data, GError *error)
 	data->failed = TRUE;
 	pr_sync_bodies_stop(data);
 	self->busy = FALSE;
+	/* whatever ended the download, the bodies that arrived whole are kept */
+	if (error == NULL) {
+		pr_sync_bodies_flush(data, &error);
+	} else {
+		g_autoptr(GError) error_local = NULL;
+		if (!pr_sync_bodies_flush(data, &error_local))
+			g_warning("%s", error_local->message);
+	}
 	if (error != NULL) {
 		g_task_return_error(task, error);
 		return;
@@ -412,7 +447,13 @@ pr_sync_bodies_fetch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		/* some messages gone meanwhile: the others arrived and are committed */
 		g_warning("%s: fetching bodies: %s", data->folder->name, error->message);
 	}
+	/* the next chunk streams in while this one is made durable */
 	pr_sync_bodies_fetch_next(data);
+	if (!pr_sync_bodies_flush(data, &error)) {
+		pr_sync_bodies_return(data, g_steal_pointer(&error));
+		bodies_data_unref(data);
+		return;
+	}
 	if (data->inflight == 0 && data->next >= data->items->len)
 		pr_sync_bodies_next_folder(data);
 	bodies_data_unref(data);
@@ -437,11 +478,13 @@ pr_sync_bodies_fetch_next(BodiesData *data)
 		pr_imap_command_add_uid_set(command, &g_array_index(uids, guint32, 0), uids->len);
 		pr_imap_command_add_atom(command, "(UID BODY.PEEK[])");
 		data->inflight++;
-		pr_sync_run_command(self,
-				    command,
-				    g_task_get_cancellable(data->task),
-				    pr_sync_bodies_fetch_cb,
-				    bodies_data_ref(data));
+		pr_sync_run_command_with_handler(self,
+						 command,
+						 pr_sync_bodies_untagged_cb,
+						 data,
+						 g_task_get_cancellable(data->task),
+						 pr_sync_bodies_fetch_cb,
+						 bodies_data_ref(data));
 	}
 }
 
@@ -490,10 +533,12 @@ pr_sync_bodies_examine_cb(GObject *source, GAsyncResult *res, gpointer user_data
 }
 
 /*
- * Marking a body complete bumps the message's change counter, which would make it look
- * changed by the user at the next sync (pr-sync-seen.c). When nothing in the folder had
- * changed since its mark and nothing but our commits changed the store meanwhile, the
- * mark moves past them.
+ * Marking bodies complete stamps the messages with a new change counter, which would make
+ * them look changed by the user at the next sync (pr-sync-seen.c), and that sync would
+ * send their \Seen back to the server one by one. When nothing in the folder had changed
+ * since its mark and every change in it since carries one of our flushes' stamps, the
+ * mark moves past them. Changes elsewhere in the store (another folder, another
+ * connection) do not matter: the mark is the folder's.
  */
 static void
 pr_sync_bodies_folder_start(BodiesData *data)
@@ -504,7 +549,7 @@ pr_sync_bodies_folder_start(BodiesData *data)
 	PrStoreQuery query = { 0 };
 
 	data->mark_clean = FALSE;
-	data->commits = 0;
+	g_hash_table_remove_all(data->own_stamps);
 	if (!self->update_seen_flags)
 		return;
 	query.changed_since = pr_sync_seen_get_mark(self, data->folder->id);
@@ -524,13 +569,24 @@ static void
 pr_sync_bodies_folder_done(BodiesData *data)
 {
 	PrSync *self = data->self;
-	guint64 counter = pr_store_get_change_counter(self->store);
+	g_autoptr(GArray) changes = NULL;
 	g_autoptr(GError) error = NULL;
 
-	if (data->folder == NULL || !data->mark_clean || data->commits == 0 ||
-	    counter != data->mark_counter + data->commits)
+	if (data->folder == NULL || !data->mark_clean || g_hash_table_size(data->own_stamps) == 0)
 		return;
-	if (!pr_sync_seen_set_mark(self, data->folder->id, counter, &error))
+	changes = pr_store_get_changes_since(
+		self->store, data->folder->id, data->mark_counter, &error);
+	if (changes == NULL) {
+		g_debug("%s", error->message);
+		return;
+	}
+	for (guint i = 0; i < changes->len; i++) {
+		PrStoreChange *change = &g_array_index(changes, PrStoreChange, i);
+		if (!g_hash_table_contains(data->own_stamps, &change->changed))
+			return; /* changed by someone else too */
+	}
+	if (!pr_sync_seen_set_mark(
+		    self, data->folder->id, pr_store_get_change_counter(self->store), &error))
 		g_warning("%s", error->message);
 }
 
@@ -673,6 +729,8 @@ pr_sync_fetch_bodies_async(PrSync *self,
 	data->folder_ids = g_array_new(FALSE, FALSE, sizeof(gint64));
 	data->by_uid = g_hash_table_new(g_direct_hash, g_direct_equal);
 	data->fetched = g_array_new(FALSE, FALSE, sizeof(guint64));
+	data->batch = pr_store_body_batch_new(self->store);
+	data->own_stamps = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	g_task_set_task_data(task, data, (GDestroyNotify)bodies_data_unref);
 
 	pr_sync_progress_stage(progress, "fetching");
@@ -698,8 +756,6 @@ pr_sync_fetch_bodies_async(PrSync *self,
 					bodies_data_ref(data),
 					(GDestroyNotify)bodies_data_unref);
 	data->sink_installed = TRUE;
-	data->untagged_id = g_signal_connect(
-		self->client, "untagged", G_CALLBACK(pr_sync_bodies_untagged_cb), data);
 	pr_sync_bodies_next_folder(data);
 }
 

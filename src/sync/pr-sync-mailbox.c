@@ -25,6 +25,11 @@
  * 4. Headers of new messages, newest first, fetch_batch UIDs per UID FETCH, two in flight,
  *    each batch one transaction.
  *
+ * Every command's untagged answers are handled as they arrive, by a handler that consumes
+ * them (pr_sync_run_command_with_handler()): SELECT's into the sync state, the queries'
+ * into UID sets and flags, the header batches' into the messages to save. None is held
+ * until its tagged response, so memory follows the batch size, not the mailbox.
+ *
  * UIDVALIDITY, UIDNEXT and HIGHESTMODSEQ are saved only when all of it succeeded, so an
  * interrupted sync starts again from the previous state; messages already fetched are
  * found in the store and not fetched again. The values saved are those the SELECT
@@ -51,6 +56,7 @@ typedef struct {
 	gboolean sent_qresync;
 
 	/* SELECT */
+	gboolean have_uidvalidity;
 	guint32 uidvalidity;
 	gboolean have_uidnext;
 	guint32 uidnext;
@@ -68,9 +74,8 @@ typedef struct {
 	/* queries */
 	guint pending;
 	gboolean failed;
-	gulong untagged_id;
-	GError *query_error;
-	GArray *found; /* what the pending UID SEARCH found, or NULL */
+	GError *handler_error; /* met by an untagged handler; the command's callback fails */
+	GArray *found;	       /* what the pending UID SEARCH found, or NULL */
 	gboolean found_is_listing;
 	GArray *listing;	  /* sorted UIDs the folder should hold, or NULL */
 	GArray *candidates;	  /* sorted UIDs >= the stored UIDNEXT, or NULL */
@@ -84,7 +89,9 @@ typedef struct {
 	GArray *seen_remove;
 
 	/* headers */
-	GArray *fetch_uids; /* descending */
+	GPtrArray *batch_messages; /* PrStoreMessage: arrived, not yet saved */
+	GPtrArray *batch_flags;	   /* PrImapFetch with UID and FLAGS: changes seen meanwhile */
+	GArray *fetch_uids;	   /* descending */
 	guint fetch_next;
 	guint inflight;
 	guint32 max_uid;
@@ -104,8 +111,10 @@ mailbox_data_free(MailboxData *data)
 	g_clear_pointer(&data->seen_add, g_array_unref);
 	g_clear_pointer(&data->seen_remove, g_array_unref);
 	g_clear_pointer(&data->fetch_uids, g_array_unref);
+	g_clear_pointer(&data->batch_messages, g_ptr_array_unref);
+	g_clear_pointer(&data->batch_flags, g_ptr_array_unref);
 	g_clear_pointer(&data->found, g_array_unref);
-	g_clear_error(&data->query_error);
+	g_clear_error(&data->handler_error);
 	g_free(data);
 }
 
@@ -119,11 +128,6 @@ pr_sync_mailbox_fail(GTask *task, GError *error)
 		return;
 	}
 	data->failed = TRUE;
-	if (data->untagged_id != 0) {
-		PrSync *self = g_task_get_source_object(task);
-		g_signal_handler_disconnect(self->client, data->untagged_id);
-		data->untagged_id = 0;
-	}
 	g_task_return_error(task, error);
 }
 
@@ -249,59 +253,51 @@ pr_sync_message_from_fetch(gint64 folder_id, const PrImapFetch *fetch)
 
 static void pr_sync_mailbox_fetch_next(GTask *task);
 
-/* One batch: saved in one transaction, then announced. */
+/* What the header batches' handler gathered so far: saved in one transaction, then
+ * announced. */
 static gboolean
-pr_sync_mailbox_save_batch(GTask *task, GPtrArray *untagged, GError **error)
+pr_sync_mailbox_save_batch(GTask *task, GError **error)
 {
 	PrSync *self = g_task_get_source_object(task);
 	MailboxData *data = g_task_get_task_data(task);
 	g_autoptr(GArray) added = g_array_new(FALSE, FALSE, sizeof(guint64));
 	g_autoptr(GArray) changed = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_autoptr(GPtrArray) messages = g_steal_pointer(&data->batch_messages);
+	g_autoptr(GPtrArray) updates = g_steal_pointer(&data->batch_flags);
 
+	data->batch_messages =
+		g_ptr_array_new_with_free_func((GDestroyNotify)pr_store_message_free);
+	data->batch_flags = g_ptr_array_new_with_free_func((GDestroyNotify)pr_imap_fetch_free);
+	if (messages->len == 0 && updates->len == 0)
+		return TRUE;
 	if (!pr_store_begin(self->store, error))
 		return FALSE;
-	for (guint i = 0; i < untagged->len; i++) {
-		PrImapResponse *response = g_ptr_array_index(untagged, i);
-		g_autoptr(PrImapFetch) fetch = NULL;
-		g_autoptr(GError) error_local = NULL;
-
-		if (g_strcmp0(pr_imap_response_get_keyword(response), "FETCH") != 0)
-			continue;
-		fetch = pr_imap_response_parse_fetch(response, &error_local);
-		if (fetch == NULL) {
+	for (guint i = 0; i < messages->len; i++) {
+		PrStoreMessage *message = g_ptr_array_index(messages, i);
+		if (!pr_store_save_message(self->store, message, error)) {
 			pr_store_rollback(self->store);
-			g_propagate_error(error, g_steal_pointer(&error_local));
 			return FALSE;
 		}
-		if (!(fetch->fields & PR_IMAP_FETCH_HAS_UID))
-			continue; /* an unsolicited change without UID: next sync */
-		if (fetch->fields & PR_IMAP_FETCH_HAS_ENVELOPE) {
-			g_autoptr(PrStoreMessage) message =
-				pr_sync_message_from_fetch(data->folder->id, fetch);
-			if (!pr_store_save_message(self->store, message, error)) {
-				pr_store_rollback(self->store);
-				return FALSE;
-			}
-			g_array_append_val(added, message->id);
-		} else if (fetch->fields & PR_IMAP_FETCH_HAS_FLAGS) {
-			/* a change another client made meanwhile */
-			g_auto(GStrv) flags =
-				pr_sync_flags_normalize((const gchar *const *)fetch->flags);
-			guint64 before = pr_store_get_change_counter(self->store);
-			guint64 id = 0;
-			if (!pr_store_set_flags_by_uid(self->store,
-						       data->folder->id,
-						       fetch->uid,
-						       (const gchar *const *)flags,
-						       fetch->modseq,
-						       &id,
-						       error)) {
-				pr_store_rollback(self->store);
-				return FALSE;
-			}
-			if (id != 0 && pr_store_get_change_counter(self->store) != before)
-				g_array_append_val(changed, id);
+		g_array_append_val(added, message->id);
+	}
+	for (guint i = 0; i < updates->len; i++) {
+		/* a change another client made meanwhile */
+		PrImapFetch *fetch = g_ptr_array_index(updates, i);
+		g_auto(GStrv) flags = pr_sync_flags_normalize((const gchar *const *)fetch->flags);
+		guint64 before = pr_store_get_change_counter(self->store);
+		guint64 id = 0;
+		if (!pr_store_set_flags_by_uid(self->store,
+					       data->folder->id,
+					       fetch->uid,
+					       (const gchar *const *)flags,
+					       fetch->modseq,
+					       &id,
+					       error)) {
+			pr_store_rollback(self->store);
+			return FALSE;
 		}
+		if (id != 0 && pr_store_get_change_counter(self->store) != before)
+			g_array_append_val(changed, id);
 	}
 	if (!pr_store_commit(self->store, error))
 		return FALSE;
@@ -310,6 +306,36 @@ pr_sync_mailbox_save_batch(GTask *task, GPtrArray *untagged, GError **error)
 	pr_sync_emit_messages_changed(self, data->name, added, changed, NULL);
 	if (data->had_synced)
 		pr_sync_emit_new_mail(self, data->name, added);
+	return TRUE;
+}
+
+/* Each untagged response of the header batches: a FETCH becomes the message to save (or a
+ * flag change to apply) at once, and the response is freed. */
+static gboolean
+pr_sync_mailbox_header_cb(PrImapResponse *response, gpointer user_data)
+{
+	GTask *task = user_data;
+	MailboxData *data = g_task_get_task_data(task);
+	g_autoptr(PrImapFetch) fetch = NULL;
+	GError *error = NULL;
+
+	if (g_strcmp0(pr_imap_response_get_keyword(response), "FETCH") != 0)
+		return FALSE;
+	if (data->failed || data->handler_error != NULL)
+		return TRUE;
+	fetch = pr_imap_response_parse_fetch(response, &error);
+	if (fetch == NULL) {
+		data->handler_error = error;
+		return TRUE;
+	}
+	if (!(fetch->fields & PR_IMAP_FETCH_HAS_UID))
+		return TRUE; /* an unsolicited change without UID: next sync */
+	if (fetch->fields & PR_IMAP_FETCH_HAS_ENVELOPE) {
+		g_ptr_array_add(data->batch_messages,
+				pr_sync_message_from_fetch(data->folder->id, fetch));
+	} else if (fetch->fields & PR_IMAP_FETCH_HAS_FLAGS) {
+		g_ptr_array_add(data->batch_flags, g_steal_pointer(&fetch));
+	}
 	return TRUE;
 }
 
@@ -326,14 +352,17 @@ pr_sync_mailbox_batch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	MailboxData *data = g_task_get_task_data(task);
 	guint count = op->count;
 	g_autoptr(PrImapResponse) response = NULL;
-	g_autoptr(GPtrArray) untagged = NULL;
 	g_autoptr(GError) error = NULL;
 
 	g_free(op);
-	response = pr_imap_client_run_finish(PR_IMAP_CLIENT(source), res, &untagged, &error);
+	response = pr_imap_client_run_finish(PR_IMAP_CLIENT(source), res, NULL, &error);
 	data->inflight--;
 	if (data->failed)
 		return;
+	if (data->handler_error != NULL) {
+		pr_sync_mailbox_fail(task, g_steal_pointer(&data->handler_error));
+		return;
+	}
 	if (response == NULL) {
 		if (!g_error_matches(error, PR_ERROR, PR_ERROR_SERVER_ERROR)) {
 			pr_sync_mailbox_fail(task, g_steal_pointer(&error));
@@ -344,9 +373,10 @@ pr_sync_mailbox_batch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		g_warning("%s: fetching headers failed: %s", data->name, error->message);
 		data->incomplete = TRUE;
 	}
-	/* keep the pipeline full before the (synchronous) store work */
+	/* keep the pipeline full before the (synchronous) store work; what arrived of a failed
+	 * batch is saved too */
 	pr_sync_mailbox_fetch_next(task);
-	if (response != NULL && !pr_sync_mailbox_save_batch(task, untagged, &error)) {
+	if (!pr_sync_mailbox_save_batch(task, &error)) {
 		pr_sync_mailbox_fail(task, g_steal_pointer(&error));
 		return;
 	}
@@ -379,8 +409,13 @@ pr_sync_mailbox_fetch_next(GTask *task)
 		data->inflight++;
 		op->task = g_object_ref(task);
 		op->count = n;
-		pr_sync_run_command(
-			self, command, g_task_get_cancellable(task), pr_sync_mailbox_batch_cb, op);
+		pr_sync_run_command_with_handler(self,
+						 command,
+						 pr_sync_mailbox_header_cb,
+						 task,
+						 g_task_get_cancellable(task),
+						 pr_sync_mailbox_batch_cb,
+						 op);
 	}
 }
 
@@ -400,6 +435,9 @@ pr_sync_mailbox_fetch_start(GTask *task)
 		return;
 	}
 	g_array_sort(data->fetch_uids, pr_sync_uid_desc_cb);
+	data->batch_messages =
+		g_ptr_array_new_with_free_func((GDestroyNotify)pr_store_message_free);
+	data->batch_flags = g_ptr_array_new_with_free_func((GDestroyNotify)pr_imap_fetch_free);
 	pr_sync_progress_messages(data->progress, data->fetch_uids->len, 0);
 	pr_sync_mailbox_fetch_next(task);
 }
@@ -683,15 +721,19 @@ pr_sync_mailbox_apply(GTask *task, GError **error)
 	}
 	ctx.local = local;
 
-	if (!pr_store_begin(self->store, error))
-		return FALSE;
-	if (!pr_sync_apply_removals(&ctx, store_uids, error) ||
-	    !pr_sync_apply_updates(&ctx, store_flags, error)) {
-		pr_store_rollback(self->store);
-		return FALSE;
+	/* a quiet resync has nothing to remove or update: no transaction at all */
+	if (data->listing != NULL || data->vanished != NULL || data->updates->len > 0 ||
+	    data->server_flags != NULL) {
+		if (!pr_store_begin(self->store, error))
+			return FALSE;
+		if (!pr_sync_apply_removals(&ctx, store_uids, error) ||
+		    !pr_sync_apply_updates(&ctx, store_flags, error)) {
+			pr_store_rollback(self->store);
+			return FALSE;
+		}
+		if (!pr_store_commit(self->store, error))
+			return FALSE;
 	}
-	if (!pr_store_commit(self->store, error))
-		return FALSE;
 	pr_sync_apply_seen_pushes(&ctx);
 	if (changed->len > 0 || removed->len > 0)
 		data->modified = TRUE;
@@ -773,11 +815,12 @@ pr_sync_mailbox_collect_fetch(MailboxData *data, GPtrArray *untagged, gboolean a
 /*
  * Pipelined queries may be answered in parallel (Dovecot runs FETCH and SEARCH side by
  * side), so their untagged responses are told apart by keyword, not by which command was
- * the oldest in flight when they arrived. At most one UID SEARCH is pending at a time, and
- * a FETCH with UID and FLAGS is the message's current flags whichever command caused it.
+ * the oldest in flight when they arrived: every query has this handler. At most one UID
+ * SEARCH is pending at a time, and a FETCH with UID and FLAGS is the message's current
+ * flags whichever command caused it.
  */
-static void
-pr_sync_mailbox_untagged_cb(PrImapClient *client, PrImapResponse *response, gpointer user_data)
+static gboolean
+pr_sync_mailbox_query_untagged_cb(PrImapResponse *response, gpointer user_data)
 {
 	GTask *task = user_data;
 	MailboxData *data = g_task_get_task_data(task);
@@ -786,11 +829,11 @@ pr_sync_mailbox_untagged_cb(PrImapClient *client, PrImapResponse *response, gpoi
 	GError *error = NULL;
 	gboolean ok = TRUE;
 
-	if (data->failed || data->query_error != NULL)
-		return;
 	if (g_strcmp0(keyword, "FETCH") != 0 && g_strcmp0(keyword, "SEARCH") != 0 &&
 	    g_strcmp0(keyword, "ESEARCH") != 0)
-		return;
+		return FALSE;
+	if (data->failed || data->handler_error != NULL)
+		return TRUE;
 	one = g_ptr_array_new();
 	g_ptr_array_add(one, response);
 	if (g_strcmp0(keyword, "FETCH") == 0)
@@ -798,14 +841,14 @@ pr_sync_mailbox_untagged_cb(PrImapClient *client, PrImapResponse *response, gpoi
 	else if (data->found != NULL)
 		ok = pr_sync_collect_search(one, data->found, &error);
 	if (!ok)
-		data->query_error = error;
+		data->handler_error = error;
+	return TRUE;
 }
 
 static void
 pr_sync_mailbox_query_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GTask) task = G_TASK(user_data);
-	PrSync *self = g_task_get_source_object(task);
 	MailboxData *data = g_task_get_task_data(task);
 	g_autoptr(PrImapResponse) response = NULL;
 	g_autoptr(GError) error = NULL;
@@ -821,10 +864,8 @@ pr_sync_mailbox_query_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	if (data->pending > 0)
 		return;
 	/* every untagged answer came before the last tagged one */
-	g_signal_handler_disconnect(self->client, data->untagged_id);
-	data->untagged_id = 0;
-	if (data->query_error != NULL) {
-		pr_sync_mailbox_fail(task, g_steal_pointer(&data->query_error));
+	if (data->handler_error != NULL) {
+		pr_sync_mailbox_fail(task, g_steal_pointer(&data->handler_error));
 		return;
 	}
 	if (data->found != NULL && data->found_is_listing) {
@@ -847,15 +888,15 @@ pr_sync_mailbox_query(GTask *task, PrImapCommand *command)
 	PrSync *self = g_task_get_source_object(task);
 	MailboxData *data = g_task_get_task_data(task);
 
-	if (data->untagged_id == 0)
-		data->untagged_id = g_signal_connect(
-			self->client, "untagged", G_CALLBACK(pr_sync_mailbox_untagged_cb), task);
+	/* one handler for all of them (see pr_sync_mailbox_query_untagged_cb()) */
 	data->pending++;
-	pr_sync_run_command(self,
-			    command,
-			    g_task_get_cancellable(task),
-			    pr_sync_mailbox_query_cb,
-			    g_object_ref(task));
+	pr_sync_run_command_with_handler(self,
+					 command,
+					 pr_sync_mailbox_query_untagged_cb,
+					 task,
+					 g_task_get_cancellable(task),
+					 pr_sync_mailbox_query_cb,
+					 g_object_ref(task));
 }
 
 /* UID SEARCH [RETURN (ALL)] [UID n:*] <criteria or ALL> */
@@ -1045,84 +1086,95 @@ pr_sync_mailbox_save_uidvalidity(GTask *task, GError **error)
 	return TRUE;
 }
 
+/* One untagged response of the SELECT into the sync state. */
 static gboolean
-pr_sync_mailbox_read_select(GTask *task, GPtrArray *untagged, GError **error)
+pr_sync_mailbox_select_response(MailboxData *data, PrImapResponse *response, GError **error)
 {
-	MailboxData *data = g_task_get_task_data(task);
-	gboolean have_uidvalidity = FALSE;
+	const gchar *keyword = pr_imap_response_get_keyword(response);
+	const gchar *code = pr_imap_response_get_code(response);
+	guint64 value = 0;
+	guint32 number = 0;
 
-	for (guint i = 0; i < untagged->len; i++) {
-		PrImapResponse *response = g_ptr_array_index(untagged, i);
-		const gchar *keyword = pr_imap_response_get_keyword(response);
-		const gchar *code = pr_imap_response_get_code(response);
-		guint64 value = 0;
-		guint32 number = 0;
-
-		if (g_strcmp0(code, "CLOSED") == 0) {
-			/* RFC 7162: what came before belongs to the mailbox selected before */
-			data->exists = 0;
-			data->nomodseq = FALSE;
-			data->have_uidnext = FALSE;
-			data->highestmodseq = 0;
-			have_uidvalidity = FALSE;
-			g_clear_pointer(&data->vanished, pr_imap_seqset_free);
-			g_ptr_array_set_size(data->updates, 0);
-			continue;
-		}
-		if (code != NULL) {
-			if (g_strcmp0(code, "NOMODSEQ") == 0) {
-				data->nomodseq = TRUE;
-			} else if (pr_imap_response_get_code_number(
-					   response, "UIDVALIDITY", &value)) {
-				data->uidvalidity = (guint32)value;
-				have_uidvalidity = TRUE;
-			} else if (pr_imap_response_get_code_number(response, "UIDNEXT", &value)) {
-				data->uidnext = (guint32)value;
-				data->have_uidnext = TRUE;
-			} else if (pr_imap_response_get_code_number(
-					   response, "HIGHESTMODSEQ", &value)) {
-				data->highestmodseq = value;
-			}
-			continue;
-		}
-		if (g_strcmp0(keyword, "EXISTS") == 0 &&
-		    pr_imap_response_get_number(response, &number)) {
-			data->exists = number;
-		} else if (g_strcmp0(keyword, "VANISHED") == 0) {
-			gboolean earlier = FALSE;
-			g_autofree gchar *set =
-				pr_imap_response_parse_vanished(response, &earlier, error);
-			g_autoptr(PrImapSeqset) parsed = NULL;
-			if (set == NULL)
-				return FALSE;
-			/* the answer to our QRESYNC is VANISHED (EARLIER); a plain one is news
-			 * about the mailbox selected before */
-			if (!earlier)
-				continue;
-			parsed = pr_imap_seqset_parse(set, 0, 4000000, error);
-			if (parsed == NULL)
-				return FALSE;
-			if (data->vanished == NULL) {
-				data->vanished = g_steal_pointer(&parsed);
-			} else {
-				for (guint r = 0; r < pr_imap_seqset_get_n_ranges(parsed); r++) {
-					const PrImapRange *range =
-						pr_imap_seqset_get_range(parsed, r);
-					pr_imap_seqset_add_range(
-						data->vanished, range->first, range->last);
-				}
-			}
-		} else if (g_strcmp0(keyword, "FETCH") == 0) {
-			g_autoptr(PrImapFetch) fetch =
-				pr_imap_response_parse_fetch(response, error);
-			if (fetch == NULL)
-				return FALSE;
-			if ((fetch->fields & PR_IMAP_FETCH_HAS_UID) &&
-			    (fetch->fields & PR_IMAP_FETCH_HAS_FLAGS))
-				g_ptr_array_add(data->updates, g_steal_pointer(&fetch));
-		}
+	if (g_strcmp0(code, "CLOSED") == 0) {
+		/* RFC 7162: what came before belongs to the mailbox selected before */
+		data->exists = 0;
+		data->nomodseq = FALSE;
+		data->have_uidnext = FALSE;
+		data->highestmodseq = 0;
+		data->have_uidvalidity = FALSE;
+		g_clear_pointer(&data->vanished, pr_imap_seqset_free);
+		g_ptr_array_set_size(data->updates, 0);
+		return TRUE;
 	}
-	if (!have_uidvalidity) {
+	if (code != NULL) {
+		if (g_strcmp0(code, "NOMODSEQ") == 0) {
+			data->nomodseq = TRUE;
+		} else if (pr_imap_response_get_code_number(response, "UIDVALIDITY", &value)) {
+			data->uidvalidity = (guint32)value;
+			data->have_uidvalidity = TRUE;
+		} else if (pr_imap_response_get_code_number(response, "UIDNEXT", &value)) {
+			data->uidnext = (guint32)value;
+			data->have_uidnext = TRUE;
+		} else if (pr_imap_response_get_code_number(response, "HIGHESTMODSEQ", &value)) {
+			data->highestmodseq = value;
+		}
+		return TRUE;
+	}
+	if (g_strcmp0(keyword, "EXISTS") == 0 && pr_imap_response_get_number(response, &number)) {
+		data->exists = number;
+	} else if (g_strcmp0(keyword, "VANISHED") == 0) {
+		gboolean earlier = FALSE;
+		g_autofree gchar *set = pr_imap_response_parse_vanished(response, &earlier, error);
+		g_autoptr(PrImapSeqset) parsed = NULL;
+		if (set == NULL)
+			return FALSE;
+		/* the answer to our QRESYNC is VANISHED (EARLIER); a plain one is news about the
+		 * mailbox selected before */
+		if (!earlier)
+			return TRUE;
+		parsed = pr_imap_seqset_parse(set, 0, 4000000, error);
+		if (parsed == NULL)
+			return FALSE;
+		if (data->vanished == NULL) {
+			data->vanished = g_steal_pointer(&parsed);
+		} else {
+			for (guint r = 0; r < pr_imap_seqset_get_n_ranges(parsed); r++) {
+				const PrImapRange *range = pr_imap_seqset_get_range(parsed, r);
+				pr_imap_seqset_add_range(data->vanished, range->first, range->last);
+			}
+		}
+	} else if (g_strcmp0(keyword, "FETCH") == 0) {
+		g_autoptr(PrImapFetch) fetch = pr_imap_response_parse_fetch(response, error);
+		if (fetch == NULL)
+			return FALSE;
+		if ((fetch->fields & PR_IMAP_FETCH_HAS_UID) &&
+		    (fetch->fields & PR_IMAP_FETCH_HAS_FLAGS))
+			g_ptr_array_add(data->updates, g_steal_pointer(&fetch));
+	}
+	return TRUE;
+}
+
+/* The SELECT's untagged answers, consumed as they arrive (a QRESYNC answer may carry a
+ * FETCH for every message changed since the last sync). */
+static gboolean
+pr_sync_mailbox_select_untagged_cb(PrImapResponse *response, gpointer user_data)
+{
+	GTask *task = user_data;
+	MailboxData *data = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (data->handler_error != NULL)
+		return TRUE;
+	if (!pr_sync_mailbox_select_response(data, response, &error))
+		data->handler_error = error;
+	return TRUE;
+}
+
+/* The SELECT completed: what its answers did not say. */
+static void
+pr_sync_mailbox_read_select(MailboxData *data)
+{
+	if (!data->have_uidvalidity) {
 		/* RFC 3501 makes it mandatory; without it UIDs cannot be trusted across
 		 * sessions, so every sync starts afresh */
 		g_debug("%s: no UIDVALIDITY in the SELECT answer", data->name);
@@ -1130,20 +1182,20 @@ pr_sync_mailbox_read_select(GTask *task, GPtrArray *untagged, GError **error)
 	}
 	if (data->highestmodseq == 0)
 		data->nomodseq = TRUE;
-	return TRUE;
 }
 
 static void
-pr_sync_mailbox_selected(GTask *task, GPtrArray *untagged)
+pr_sync_mailbox_selected(GTask *task)
 {
 	MailboxData *data = g_task_get_task_data(task);
 	PrStoreFolder *stored = data->folder;
 	GError *error = NULL;
 
-	if (!pr_sync_mailbox_read_select(task, untagged, &error)) {
-		pr_sync_mailbox_fail(task, error);
+	if (data->handler_error != NULL) {
+		pr_sync_mailbox_fail(task, g_steal_pointer(&data->handler_error));
 		return;
 	}
+	pr_sync_mailbox_read_select(data);
 	if (data->method == PR_SYNC_METHOD_PLAIN) {
 		/* MODSEQs not used: whatever the server says about them does not matter */
 		data->nomodseq = FALSE;
@@ -1233,10 +1285,9 @@ pr_sync_mailbox_select_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	PrSync *self = g_task_get_source_object(task);
 	MailboxData *data = g_task_get_task_data(task);
 	g_autoptr(PrImapResponse) response = NULL;
-	g_autoptr(GPtrArray) untagged = NULL;
 	g_autoptr(GError) error = NULL;
 
-	response = pr_imap_client_run_finish(PR_IMAP_CLIENT(source), res, &untagged, &error);
+	response = pr_imap_client_run_finish(PR_IMAP_CLIENT(source), res, NULL, &error);
 	if (response == NULL) {
 		g_autoptr(PrImapCommand) command = NULL;
 		ExistsOp *op;
@@ -1259,7 +1310,7 @@ pr_sync_mailbox_select_cb(GObject *source, GAsyncResult *res, gpointer user_data
 			self, command, g_task_get_cancellable(task), pr_sync_mailbox_exists_cb, op);
 		return;
 	}
-	pr_sync_mailbox_selected(task, untagged);
+	pr_sync_mailbox_selected(task);
 }
 
 void
@@ -1328,8 +1379,14 @@ pr_sync_mailbox_async(PrSync *self,
 	} else if (data->method >= PR_SYNC_METHOD_CONDSTORE) {
 		pr_imap_command_add_atom(command, "(CONDSTORE)");
 	}
-	pr_sync_run_command(
-		self, command, cancellable, pr_sync_mailbox_select_cb, g_steal_pointer(&task));
+	/* the handler borrows the task: the callback holds it until the tagged response */
+	pr_sync_run_command_with_handler(self,
+					 command,
+					 pr_sync_mailbox_select_untagged_cb,
+					 task,
+					 cancellable,
+					 pr_sync_mailbox_select_cb,
+					 g_object_ref(task));
 }
 
 gboolean

@@ -40,6 +40,13 @@ void pr_sync_run_command(PrSync *self,
 			 GCancellable *cancellable,
 			 GAsyncReadyCallback callback,
 			 gpointer user_data);
+void pr_sync_run_command_with_handler(PrSync *self,
+				      PrImapCommand *command,
+				      PrImapUntaggedFunc handler,
+				      gpointer handler_data,
+				      GCancellable *cancellable,
+				      GAsyncReadyCallback callback,
+				      gpointer user_data);
 gboolean pr_sync_folder_is_selectable(const PrStoreFolder *folder);
 gboolean pr_sync_flag_in(const gchar *const *flags, const gchar *flag);
 gchar **pr_sync_flags_normalize(const gchar *const *flags);

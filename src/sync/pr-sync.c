@@ -139,6 +139,23 @@ pr_sync_run_command(PrSync *self,
 	pr_imap_client_run_async(self->client, command, cancellable, callback, user_data);
 }
 
+/* Like pr_sync_run_command(), with @handler seeing (and consuming, when it returns TRUE)
+ * each untagged response as it arrives: what it consumes is not held until the tagged
+ * response, so a FETCH of any size costs the memory of one response. */
+void
+pr_sync_run_command_with_handler(PrSync *self,
+				 PrImapCommand *command,
+				 PrImapUntaggedFunc handler,
+				 gpointer handler_data,
+				 GCancellable *cancellable,
+				 GAsyncReadyCallback callback,
+				 gpointer user_data)
+{
+	self->command_count++;
+	pr_imap_client_run_with_handler_async(
+		self->client, command, handler, handler_data, cancellable, callback, user_data);
+}
+
 /* Folders and flags --------------------------------------------------------------------- */
 
 gboolean

@@ -51,9 +51,9 @@ static void
 report(const gchar *what, gint64 start, PrSync *sync, guint commands_before, guint messages)
 {
 	gdouble seconds = (gdouble)(g_get_monotonic_time() - start) / G_USEC_PER_SEC;
-	g_print("%-8s %8.3f s  %6u commands  %6u messages  peak RSS %ld KiB\n",
+	g_print("%-8s %10.3f ms  %6u commands  %6u messages  peak RSS %ld KiB\n",
 		what,
-		seconds,
+		seconds * 1000,
 		pr_sync_get_command_count(sync) - commands_before,
 		messages,
 		peak_rss_kib());

@@ -13,6 +13,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "pr-progress.h"
 #include "pr-store.h"
@@ -516,6 +517,23 @@ tables_equal(GHashTable *want, GHashTable *got, const gchar *what)
 	return TRUE;
 }
 
+/* The counts the store keeps on the folder agree with its messages. */
+static void
+assert_folder_counts(Fixture *fx, const gchar *name)
+{
+	g_autoptr(PrStoreFolder) folder = store_folder(fx, name);
+	g_autoptr(GPtrArray) messages = store_messages(fx, name);
+	guint unseen = 0;
+
+	for (guint i = 0; i < messages->len; i++) {
+		PrStoreMessage *m = g_ptr_array_index(messages, i);
+		if (!pr_store_message_has_flag(m, "\\Seen"))
+			unseen++;
+	}
+	g_assert_cmpuint(folder->messages, ==, messages->len);
+	g_assert_cmpuint(folder->unseen, ==, unseen);
+}
+
 static void
 assert_folder_equal(Fixture *fx, const gchar *name)
 {
@@ -523,6 +541,53 @@ assert_folder_equal(Fixture *fx, const gchar *name)
 	g_autoptr(GHashTable) got = store_flags(fx, name);
 
 	tables_equal(want, got, name);
+	assert_folder_counts(fx, name);
+}
+
+/* What tells whether the store wrote anything: its files and the change counter. */
+typedef struct {
+	guint64 counter;
+	gint64 db_size;
+	gint64 db_mtime_ns;
+	gint64 wal_size;
+	gint64 wal_mtime_ns;
+} StoreWrites;
+
+static void
+stat_file(const gchar *dir, const gchar *name, gint64 *size, gint64 *mtime_ns)
+{
+	g_autofree gchar *path = g_build_filename(dir, "store", name, NULL);
+	struct stat st;
+
+	*size = -1;
+	*mtime_ns = -1;
+	if (stat(path, &st) != 0)
+		return;
+	*size = st.st_size;
+	*mtime_ns = (gint64)st.st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st.st_mtim.tv_nsec;
+}
+
+static StoreWrites
+store_writes(Fixture *fx)
+{
+	StoreWrites w = { 0 };
+
+	w.counter = pr_store_get_change_counter(fx->store);
+	stat_file(fx->dir, "store.db", &w.db_size, &w.db_mtime_ns);
+	stat_file(fx->dir, "store.db-wal", &w.wal_size, &w.wal_mtime_ns);
+	return w;
+}
+
+static void
+assert_no_store_writes(Fixture *fx, const StoreWrites *before)
+{
+	StoreWrites after = store_writes(fx);
+
+	g_assert_cmpuint(after.counter, ==, before->counter);
+	g_assert_cmpint(after.db_size, ==, before->db_size);
+	g_assert_cmpint(after.db_mtime_ns, ==, before->db_mtime_ns);
+	g_assert_cmpint(after.wal_size, ==, before->wal_size);
+	g_assert_cmpint(after.wal_mtime_ns, ==, before->wal_mtime_ns);
 }
 
 static GPtrArray *
@@ -762,14 +827,18 @@ test_round_trips(Fixture *fx, gconstpointer user_data)
 	/* no change / one flag changed, by method */
 	const guint idle[] = { 2, 1, 1 };
 	const guint flags[] = { 2, 2, 1 };
+	StoreWrites writes;
 	guint before;
 
 	fixture_sync(fx, &options, method);
 	sync_ok(fx, PR_SYNC_SCOPE_FOLDERS, inbox);
 
+	/* nothing changed: the commands above, and not one write to the store */
 	before = pr_sync_get_command_count(fx->sync);
+	writes = store_writes(fx);
 	sync_ok(fx, PR_SYNC_SCOPE_FOLDERS, inbox);
 	g_assert_cmpuint(pr_sync_get_command_count(fx->sync) - before, ==, idle[method]);
+	assert_no_store_writes(fx, &writes);
 
 	server_flag("add", "$Changed", "INBOX", 4);
 	fixture_reset_signals(fx);
@@ -1044,6 +1113,7 @@ test_bodies(Fixture *fx, gconstpointer user_data)
 	g_autoptr(GHashTable) want = NULL;
 	g_autoptr(GHashTable) got = pr_test_hash_table_new();
 	g_autoptr(GError) error = NULL;
+	StoreWrites writes;
 	guint64 bytes = 0;
 	guint before;
 
@@ -1093,10 +1163,13 @@ test_bodies(Fixture *fx, gconstpointer user_data)
 	pr_test_assert_no_error(error);
 	g_assert_cmpuint(again->len, ==, 0);
 
-	/* downloading is not a local change: the next sync is still one SELECT */
+	/* downloading is not a local change: the next sync is still one SELECT, and writes
+	 * nothing */
 	before = pr_sync_get_command_count(fx->sync);
+	writes = store_writes(fx);
 	sync_ok(fx, PR_SYNC_SCOPE_FOLDERS, inbox);
 	g_assert_cmpuint(pr_sync_get_command_count(fx->sync) - before, ==, 1);
+	assert_no_store_writes(fx, &writes);
 	assert_folder_equal(fx, "INBOX");
 }
 
@@ -1332,6 +1405,71 @@ test_seen(Fixture *fx, gconstpointer user_data)
 	}
 	after = server_flags("INBOX");
 	tables_equal(server, after, "INBOX after a quiet sync");
+	assert_folder_equal(fx, "INBOX");
+}
+
+/* seed: INBOX=12. A restart (a new process: store reopened, new connection, new PrSync)
+ * keeps the \Seen marks, so the user's local changes still go to the server. */
+static void
+test_seen_restart(Fixture *fx, gconstpointer user_data)
+{
+	PrSyncOptions options = default_options();
+	const gchar *inbox[] = { "INBOX", NULL };
+	g_autofree gchar *path = g_build_filename(fx->dir, "store", NULL);
+	g_autofree gchar *key = NULL;
+	g_autoptr(PrStoreFolder) folder = NULL;
+	g_autoptr(GHashTable) ids = NULL;
+	g_autoptr(GHashTable) server = NULL;
+	g_autoptr(GError) error = NULL;
+	guint32 unseen = 0;
+	guint32 seen = 0;
+	gint64 mark = 0;
+	gint64 mark_after = 0;
+	gboolean found = FALSE;
+
+	fixture_sync(fx, &options, PR_SYNC_METHOD_QRESYNC);
+	sync_ok(fx, PR_SYNC_SCOPE_FOLDERS, inbox);
+	folder = store_folder(fx, "INBOX");
+	key = g_strdup_printf("sync/seen-mark/%" G_GINT64_FORMAT, folder->id);
+	g_assert_true(pr_store_get_meta(fx->store, key, &mark, &found, &error));
+	g_assert_no_error(error);
+	g_assert_true(found);
+	g_assert_cmpint(mark, ==, (gint64)pr_store_get_change_counter(fx->store));
+
+	/* the daemon stops and starts again */
+	g_clear_object(&fx->sync);
+	pr_test_logout(fx->client);
+	g_clear_object(&fx->client);
+	g_clear_object(&fx->store);
+	fx->store = pr_store_new(path, &error);
+	g_assert_no_error(error);
+	fx->client = fixture_login();
+	g_assert_true(pr_store_get_meta(fx->store, key, &mark_after, &found, &error));
+	g_assert_no_error(error);
+	g_assert_true(found);
+	g_assert_cmpint(mark_after, ==, mark);
+
+	/* read and unread here, while the server changed nothing */
+	ids = store_ids(fx, "INBOX");
+	server = server_flags("INBOX");
+	for (guint32 uid = 1; uid <= 12; uid++) {
+		const gchar *flags = g_hash_table_lookup(server, GUINT_TO_POINTER(uid));
+		if (strstr(flags, "\\Seen") == NULL && unseen == 0)
+			unseen = uid;
+		else if (strstr(flags, "\\Seen") != NULL && seen == 0)
+			seen = uid;
+	}
+	g_assert_cmpuint(unseen, >, 0);
+	g_assert_cmpuint(seen, >, 0);
+	set_local_seen(fx, ids, unseen, TRUE);
+	set_local_seen(fx, ids, seen, FALSE);
+
+	fixture_sync(fx, &options, PR_SYNC_METHOD_QRESYNC);
+	sync_ok(fx, PR_SYNC_SCOPE_FOLDERS, inbox);
+	g_clear_pointer(&server, g_hash_table_unref);
+	server = server_flags("INBOX");
+	g_assert_nonnull(strstr(g_hash_table_lookup(server, GUINT_TO_POINTER(unseen)), "\\Seen"));
+	g_assert_null(strstr(g_hash_table_lookup(server, GUINT_TO_POINTER(seen)), "\\Seen"));
 	assert_folder_equal(fx, "INBOX");
 }
 
@@ -1623,6 +1761,7 @@ main(gint argc, gchar **argv)
 	ADD("/sync/bodies-cancel", test_bodies_cancel, NULL);
 	ADD("/sync/vanished-folder", test_vanished_folder, NULL);
 	ADD("/sync/folder-path", test_folder_path, NULL);
+	ADD("/sync/seen-restart", test_seen_restart, NULL);
 #undef ADD
 	return g_test_run();
 }

@@ -209,6 +209,31 @@ file_mode(const gchar *path)
 	return st.st_mode & 07777;
 }
 
+/* Folders whose kept counts differ from the rows (read behind the store's back: WAL lets
+ * a second connection read while the store is open). */
+static gint64
+count_inconsistent_folders(const gchar *dir)
+{
+	return db_query(dir,
+			"SELECT COUNT(*) FROM folders f WHERE f.message_count <> "
+			"(SELECT COUNT(*) FROM messages m WHERE m.folder_id = f.id) OR "
+			"f.unseen_count <> (SELECT COUNT(*) FROM messages m "
+			"WHERE m.folder_id = f.id AND m.seen = 0)");
+}
+
+#define assert_counts_consistent(fx) g_assert_cmpint(count_inconsistent_folders((fx)->dir), ==, 0)
+
+static void
+assert_counts(PrStore *store, gint64 folder_id, guint32 messages, guint32 unseen)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStoreFolder) folder = pr_store_get_folder_by_id(store, folder_id, &error);
+
+	g_assert_no_error(error);
+	g_assert_cmpuint(folder->messages, ==, messages);
+	g_assert_cmpuint(folder->unseen, ==, unseen);
+}
+
 /* Tests -------------------------------------------------------------------------------- */
 
 static void
@@ -249,7 +274,7 @@ test_store_create(Fixture *fx, gconstpointer user_data)
 	}
 
 	g_clear_object(&fx->store);
-	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 1);
+	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 2);
 	g_assert_cmpint(db_query(fx->dir, "SELECT COUNT(*) FROM folders"), ==, 3);
 }
 
@@ -313,7 +338,7 @@ test_store_reopen(Fixture *fx, gconstpointer user_data)
 	g_assert_null(pr_store_get_folder(fx->store, "local:Sent", &error));
 	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
 	g_clear_object(&fx->store);
-	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 1);
+	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 2);
 	db_query_full(fx->dir, "PRAGMA journal_mode", &journal_mode);
 	g_assert_cmpstr(journal_mode, ==, "wal");
 	g_assert_cmpint(
@@ -1038,6 +1063,215 @@ test_store_counts(Fixture *fx, gconstpointer user_data)
 	}
 }
 
+/* The kept counts follow every way a message comes, changes and goes. */
+static void
+test_store_counters(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStoreMessage) moved = NULL;
+	g_autoptr(PrStoreMessage) again = NULL;
+	g_autoptr(GArray) removed = g_array_new(FALSE, FALSE, sizeof(guint64));
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	gint64 other = add_folder(fx->store, "Other", "Other");
+	gint64 doomed = add_folder(fx->store, "Doomed", "Doomed");
+	const gchar *seen[] = { "\\Seen", NULL };
+	const gchar *none[] = { NULL };
+	const guint32 gone[] = { 2, 3, 77 };
+	guint64 m1;
+	guint64 m4;
+
+	for (guint32 uid = 1; uid <= 6; uid++)
+		add_message(fx->store, inbox, uid, uid % 2 == 0 ? "\\Seen" : "");
+	m1 = add_message(fx->store, inbox, 7, "\\Flagged");
+	add_message(fx->store, doomed, 1, "");
+	assert_counts(fx->store, inbox, 7, 4);
+	assert_counts(fx->store, doomed, 1, 1);
+	assert_counts_consistent(fx);
+
+	/* an upsert of the same UID: one message, its new \Seen */
+	again = make_message(inbox, 7, "\\Seen");
+	g_assert_true(pr_store_save_message(fx->store, again, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(again->id, ==, m1);
+	assert_counts(fx->store, inbox, 7, 3);
+
+	/* flags both ways, by id and by UID; an unchanged \Seen changes nothing */
+	g_assert_true(pr_store_set_flags(fx->store, m1, none, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 1, seen, 5, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 1, seen, 6, NULL, &error));
+	g_assert_no_error(error);
+	assert_counts(fx->store, inbox, 7, 3);
+	assert_counts_consistent(fx);
+
+	/* a move by id */
+	m4 = add_message(fx->store, inbox, 8, "");
+	moved = pr_store_get_message(fx->store, m4, &error);
+	g_assert_no_error(error);
+	moved->folder_id = other;
+	moved->uid = 1;
+	g_assert_true(pr_store_save_message(fx->store, moved, &error));
+	g_assert_no_error(error);
+	assert_counts(fx->store, inbox, 7, 3);
+	assert_counts(fx->store, other, 1, 1);
+	assert_counts_consistent(fx);
+
+	/* removals by UID and by id, a rolled-back one, a retirement, a folder deletion */
+	g_assert_true(
+		pr_store_remove_uids(fx->store, inbox, gone, G_N_ELEMENTS(gone), NULL, &error));
+	g_assert_no_error(error);
+	assert_counts(fx->store, inbox, 5, 2);
+	g_assert_true(pr_store_begin(fx->store, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_remove_message(fx->store, m1, &error));
+	g_assert_no_error(error);
+	assert_counts(fx->store, inbox, 4, 1);
+	pr_store_rollback(fx->store);
+	assert_counts(fx->store, inbox, 5, 2);
+	g_assert_true(pr_store_remove_message(fx->store, m1, &error));
+	g_assert_no_error(error);
+	assert_counts(fx->store, inbox, 4, 1);
+	assert_counts_consistent(fx);
+	g_assert_true(pr_store_retire_folder_messages(fx->store, other, removed, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(removed->len, ==, 1);
+	assert_counts(fx->store, other, 0, 0);
+	g_assert_true(pr_store_delete_folder(fx->store, doomed, &error));
+	g_assert_no_error(error);
+	assert_counts_consistent(fx);
+
+	/* and they are kept on disk, not computed */
+	fixture_reopen(fx);
+	assert_counts(fx->store, inbox, 4, 1);
+	assert_counts_consistent(fx);
+}
+
+static void
+test_store_changes_since(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GArray) changes = NULL;
+	g_autoptr(GError) error = NULL;
+	const gchar *seen[] = { "\\Seen", NULL };
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	gint64 other = add_folder(fx->store, "Other", "Other");
+	guint64 m1 = add_message(fx->store, inbox, 1, "");
+	guint64 m2 = add_message(fx->store, inbox, 2, "");
+	guint64 since;
+	PrStoreChange *change;
+
+	add_message(fx->store, other, 1, "");
+	since = pr_store_get_change_counter(fx->store);
+	changes = pr_store_get_changes_since(fx->store, inbox, since, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(changes->len, ==, 0);
+	g_clear_pointer(&changes, g_array_unref);
+
+	/* in the order they changed; other folders' changes are not the folder's */
+	g_assert_true(pr_store_set_flags(fx->store, m2, seen, &error));
+	g_assert_no_error(error);
+	add_message(fx->store, other, 2, "");
+	g_assert_true(pr_store_set_flags(fx->store, m1, seen, &error));
+	g_assert_no_error(error);
+	changes = pr_store_get_changes_since(fx->store, inbox, since, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(changes->len, ==, 2);
+	change = &g_array_index(changes, PrStoreChange, 0);
+	g_assert_cmpuint(change->id, ==, m2);
+	g_assert_cmpuint(change->uid, ==, 2);
+	g_assert_true(change->seen);
+	g_assert_cmpuint(change->changed, ==, since + 1);
+	change = &g_array_index(changes, PrStoreChange, 1);
+	g_assert_cmpuint(change->id, ==, m1);
+	g_assert_cmpuint(change->changed, ==, since + 3);
+	g_clear_pointer(&changes, g_array_unref);
+
+	changes = pr_store_get_changes_since(fx->store, 4242, 0, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_assert_null(changes);
+}
+
+/* A store of schema version 1 gets the counts filled on open. */
+static void
+test_store_migrate_counts(Fixture *fx, gconstpointer user_data)
+{
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	gint64 other = add_folder(fx->store, "Other", "Other");
+
+	for (guint32 uid = 1; uid <= 5; uid++)
+		add_message(fx->store, inbox, uid, uid <= 2 ? "\\Seen" : "");
+	add_message(fx->store, other, 1, "\\Seen");
+	g_clear_object(&fx->store);
+
+	/* back to what version 1 had */
+	db_query(fx->dir, "DROP TRIGGER messages_count_insert");
+	db_query(fx->dir, "DROP TRIGGER messages_count_delete");
+	db_query(fx->dir, "DROP TRIGGER messages_count_update");
+	db_query(fx->dir, "ALTER TABLE folders DROP COLUMN message_count");
+	db_query(fx->dir, "ALTER TABLE folders DROP COLUMN unseen_count");
+	db_query(fx->dir, "PRAGMA user_version = 1");
+
+	fixture_reopen(fx);
+	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 2);
+	assert_counts(fx->store, inbox, 5, 3);
+	assert_counts(fx->store, other, 1, 0);
+	assert_counts_consistent(fx);
+	add_message(fx->store, inbox, 6, "");
+	assert_counts(fx->store, inbox, 6, 4);
+}
+
+static void
+test_store_meta(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean found = TRUE;
+	gint64 value = -1;
+
+	g_assert_true(pr_store_get_meta(fx->store, "test/mark", &value, &found, &error));
+	g_assert_no_error(error);
+	g_assert_false(found);
+	g_assert_cmpint(value, ==, 0);
+	g_assert_true(pr_store_set_meta(fx->store, "test/mark", G_MAXINT64, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_set_meta(fx->store, "test/other", -5, &error));
+	g_assert_no_error(error);
+
+	/* kept across a restart, and inside transactions like the rest */
+	fixture_reopen(fx);
+	g_assert_true(pr_store_get_meta(fx->store, "test/mark", &value, &found, &error));
+	g_assert_no_error(error);
+	g_assert_true(found);
+	g_assert_cmpint(value, ==, G_MAXINT64);
+	g_assert_true(pr_store_begin(fx->store, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_set_meta(fx->store, "test/mark", 3, &error));
+	g_assert_no_error(error);
+	pr_store_rollback(fx->store);
+	g_assert_true(pr_store_get_meta(fx->store, "test/mark", &value, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(value, ==, G_MAXINT64);
+
+	g_assert_true(pr_store_delete_meta(fx->store, "test/mark", &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_delete_meta(fx->store, "test/never", &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_get_meta(fx->store, "test/mark", &value, &found, &error));
+	g_assert_no_error(error);
+	g_assert_false(found);
+	g_assert_true(pr_store_get_meta(fx->store, "test/other", &value, &found, &error));
+	g_assert_true(found);
+	g_assert_cmpint(value, ==, -5);
+
+	/* the store's own are not the caller's */
+	if (g_test_undefined()) {
+		g_test_expect_message("PrStore", G_LOG_LEVEL_CRITICAL, "*reserved*");
+		g_assert_false(pr_store_set_meta(fx->store, "change-counter", 0, &error));
+		g_test_assert_expected_messages();
+	}
+	g_assert_cmpint(
+		db_query(fx->dir, "SELECT value FROM meta WHERE key = 'test/other'"), ==, -5);
+}
+
 static void
 test_store_body(Fixture *fx, gconstpointer user_data)
 {
@@ -1126,6 +1360,198 @@ test_store_body(Fixture *fx, gconstpointer user_data)
 	g_assert_false(
 		pr_store_body_commit(fx->store, id, stream, PR_STORE_DOWNLOAD_COMPLETE, &error));
 	g_assert_error(error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT);
+}
+
+static GOutputStream *
+begin_body(PrStore *store, guint64 id, const gchar *data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOutputStream) stream = pr_store_body_begin(store, id, &error);
+
+	g_assert_no_error(error);
+	g_assert_true(g_output_stream_write_all(stream, data, strlen(data), NULL, NULL, &error));
+	g_assert_no_error(error);
+	return g_steal_pointer(&stream);
+}
+
+static void
+write_body_deferred(PrStoreBodyBatch *batch, PrStore *store, guint64 id, const gchar *data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOutputStream) stream = begin_body(store, id, data);
+
+	g_assert_true(pr_store_body_commit_deferred(
+		batch, id, stream, PR_STORE_DOWNLOAD_COMPLETE, &error));
+	g_assert_no_error(error);
+}
+
+static void
+assert_body(PrStore *store, guint64 id, const gchar *data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStoreMessage) message = pr_store_get_message(store, id, &error);
+	g_autoptr(GBytes) bytes = NULL;
+	gint fd;
+
+	g_assert_no_error(error);
+	g_assert_cmpint(message->download, ==, PR_STORE_DOWNLOAD_COMPLETE);
+	fd = pr_store_open_body(store, id, &error);
+	g_assert_no_error(error);
+	bytes = read_fd(fd);
+	close(fd);
+	g_assert_cmpmem(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes), data, strlen(data));
+}
+
+static void
+assert_not_downloaded(PrStore *store, guint64 id)
+{
+	g_autoptr(GError) error = NULL;
+	gint fd = pr_store_open_body(store, id, &error);
+
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_DOWNLOADED);
+	g_assert_cmpint(fd, ==, -1);
+}
+
+/* Bodies of a batch: invisible until the flush, then all marked at once. */
+static void
+test_store_body_deferred(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GArray) flushed = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStoreMessage) m1 = NULL;
+	g_autoptr(PrStoreMessage) m2 = NULL;
+	g_autoptr(PrStoreBodyBatch) batch = pr_store_body_batch_new(fx->store);
+	g_autoptr(PrStoreBodyBatch) other = pr_store_body_batch_new(fx->store);
+	g_autoptr(GBytes) old_body = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 ids[6];
+	guint64 counter;
+	gchar *paths[6];
+	gchar *tmp_name = NULL;
+	gint fd;
+
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+		ids[i] = add_message(fx->store, inbox, i + 1, "");
+		paths[i] = pr_store_get_body_path(fx->store, ids[i]);
+	}
+	write_body(fx->store, ids[5], "six, partly", PR_STORE_DOWNLOAD_PARTIAL);
+	write_body_deferred(batch, fx->store, ids[0], "one");
+	write_body_deferred(batch, fx->store, ids[1], "two");
+	write_body_deferred(batch, fx->store, ids[2], "three");
+	write_body_deferred(batch, fx->store, ids[5], "six");
+	/* another downloader's batch is its own */
+	write_body_deferred(other, fx->store, ids[4], "five");
+	g_assert_cmpuint(pr_store_body_batch_get_pending(batch), ==, 4);
+	for (guint i = 0; i < 3; i++) {
+		/* under the final name already, which the index does not point at: the message
+		 * reads as before */
+		g_autofree gchar *bucket = bucket_path(fx, ids[i]);
+		g_assert_true(g_file_test(paths[i], G_FILE_TEST_IS_REGULAR));
+		g_assert_cmpuint(count_entries(bucket), ==, 1);
+		assert_not_downloaded(fx->store, ids[i]);
+	}
+	/* the partial body stays what the index says until the flush */
+	fd = pr_store_open_body(fx->store, ids[5], &error);
+	g_assert_no_error(error);
+	old_body = read_fd(fd);
+	close(fd);
+	g_assert_cmpmem(
+		g_bytes_get_data(old_body, NULL), g_bytes_get_size(old_body), "six, partly", 11);
+	{
+		g_autofree gchar *bucket = bucket_path(fx, ids[5]);
+		g_autoptr(GDir) dir = g_dir_open(bucket, 0, NULL);
+		const gchar *name;
+		guint n = 0;
+		while ((name = g_dir_read_name(dir)) != NULL) {
+			if (g_str_has_prefix(name, "."))
+				tmp_name = g_build_filename(bucket, name, NULL);
+			n++;
+		}
+		g_assert_cmpuint(n, ==, 2);
+		g_assert_nonnull(tmp_name);
+	}
+
+	/* one goes away before the flush */
+	g_assert_true(pr_store_remove_message(fx->store, ids[2], &error));
+	g_assert_no_error(error);
+	counter = pr_store_get_change_counter(fx->store);
+	g_assert_true(pr_store_bodies_flush(batch, flushed, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(pr_store_body_batch_get_pending(batch), ==, 0);
+	g_assert_cmpuint(pr_store_body_batch_get_pending(other), ==, 1);
+	assert_not_downloaded(fx->store, ids[4]);
+	g_assert_cmpuint(flushed->len, ==, 3);
+	g_assert_cmpuint(g_array_index(flushed, guint64, 0), ==, ids[0]);
+	g_assert_cmpuint(g_array_index(flushed, guint64, 1), ==, ids[1]);
+	g_assert_cmpuint(g_array_index(flushed, guint64, 2), ==, ids[5]);
+	assert_body(fx->store, ids[0], "one");
+	assert_body(fx->store, ids[1], "two");
+	assert_body(fx->store, ids[5], "six");
+	g_assert_false(g_file_test(tmp_name, G_FILE_TEST_EXISTS));
+	g_free(tmp_name);
+	g_assert_cmpuint(file_mode(paths[0]), ==, 0600);
+	for (guint i = 0; i < 3; i++) {
+		g_autofree gchar *bucket = bucket_path(fx, ids[i]);
+		g_assert_cmpuint(count_entries(bucket), ==, i < 2 ? 1 : 0);
+	}
+	g_assert_false(g_file_test(paths[2], G_FILE_TEST_EXISTS));
+	/* one change for the batch */
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
+	m1 = pr_store_get_message(fx->store, ids[0], &error);
+	g_assert_no_error(error);
+	m2 = pr_store_get_message(fx->store, ids[1], &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(m1->changed, ==, counter + 1);
+	g_assert_cmpuint(m2->changed, ==, counter + 1);
+
+	/* nothing queued: nothing to do */
+	g_assert_true(pr_store_bodies_flush(batch, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
+
+	/* a batch dropped unflushed leaves nothing behind */
+	write_body_deferred(batch, fx->store, ids[3], "four");
+	g_clear_pointer(&batch, pr_store_body_batch_free);
+	{
+		g_autofree gchar *bucket = bucket_path(fx, ids[3]);
+		g_assert_cmpuint(count_entries(bucket), ==, 0);
+	}
+	assert_not_downloaded(fx->store, ids[3]);
+	g_assert_true(pr_store_bodies_flush(other, NULL, &error));
+	g_assert_no_error(error);
+	assert_body(fx->store, ids[4], "five");
+
+	for (guint i = 0; i < G_N_ELEMENTS(paths); i++)
+		g_free(paths[i]);
+}
+
+/* A crash after a flush renamed bodies into place but before its index commit: complete
+ * files the index does not point at. The sweep deletes them; the message stays. */
+static void
+test_store_sweep_unreferenced(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStoreMessage) message = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 kept = add_message(fx->store, inbox, 1, "");
+	guint64 unreferenced = add_message(fx->store, inbox, 2, "");
+	g_autofree gchar *kept_path = pr_store_get_body_path(fx->store, kept);
+	g_autofree gchar *path = pr_store_get_body_path(fx->store, unreferenced);
+	g_autofree gchar *bucket = bucket_path(fx, unreferenced);
+
+	write_body(fx->store, kept, "kept", PR_STORE_DOWNLOAD_PARTIAL);
+	g_clear_object(&fx->store);
+	g_assert_cmpint(g_mkdir_with_parents(bucket, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(path, "complete, never marked", -1, &error));
+	g_assert_no_error(error);
+	db_query(fx->dir, "UPDATE meta SET value = 1 WHERE key = 'open'");
+
+	fixture_reopen(fx);
+	g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(kept_path, G_FILE_TEST_IS_REGULAR));
+	message = pr_store_get_message(fx->store, unreferenced, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(message->download, ==, PR_STORE_DOWNLOAD_HEADERS);
 }
 
 static void
@@ -1422,6 +1848,24 @@ test_store_destroy(Fixture *fx, gconstpointer user_data)
 	g_assert_null(folders);
 }
 
+/* Queued bodies go with the store; the batch fails to flush after. */
+static void
+test_store_destroy_deferred(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStoreBodyBatch) batch = pr_store_body_batch_new(fx->store);
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 id = add_message(fx->store, inbox, 1, "");
+
+	write_body_deferred(batch, fx->store, id, "queued");
+	g_assert_true(pr_store_destroy(fx->store, &error));
+	g_assert_no_error(error);
+	g_assert_false(g_file_test(fx->dir, G_FILE_TEST_EXISTS));
+	g_assert_false(pr_store_bodies_flush(batch, NULL, &error));
+	g_assert_error(error, PR_ERROR, PR_ERROR_STORE_FAILED);
+	g_assert_cmpuint(pr_store_body_batch_get_pending(batch), ==, 0);
+}
+
 static void
 test_store_destroy_symlink(Fixture *fx, gconstpointer user_data)
 {
@@ -1470,14 +1914,21 @@ main(int argc, char **argv)
 	ADD("/store/message/list", test_store_list_messages);
 	ADD("/store/message/removed-since", test_store_removed_since);
 	ADD("/store/message/counts", test_store_counts);
+	ADD("/store/message/counters", test_store_counters);
+	ADD("/store/message/changes-since", test_store_changes_since);
+	ADD("/store/migrate-counts", test_store_migrate_counts);
+	ADD("/store/meta", test_store_meta);
 	ADD("/store/body/commit", test_store_body);
 	ADD("/store/body/abort", test_store_body_abort);
+	ADD("/store/body/deferred", test_store_body_deferred);
 	ADD("/store/body/not-downloaded", test_store_body_not_downloaded);
 	ADD("/store/body/missing", test_store_missing_bodies);
 	ADD("/store/crash/sweep", test_store_sweep);
+	ADD("/store/crash/sweep-unreferenced", test_store_sweep_unreferenced);
 	ADD("/store/transactions", test_store_transactions);
 	ADD("/store/bulk-50000", test_store_bulk);
 	ADD("/store/destroy", test_store_destroy);
+	ADD("/store/destroy-deferred", test_store_destroy_deferred);
 	ADD("/store/destroy-symlink", test_store_destroy_symlink);
 #undef ADD
 	return g_test_run();
