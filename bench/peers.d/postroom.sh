@@ -1,7 +1,8 @@
 # Postroom as a peer of the shared IMAP sync harness (../shared/bench): postroomd on a private
 # D-Bus session bus with an unlocked gnome-keyring (tests/servers/keyring_session.py), driven
-# through postroomctl / gdbus. Load it with BENCH_HOOKS=/path/to/bench/peers.d/postroom.sh
-# (bench/run-sync does), then e.g. ./peers.sh --peers "floor_body postroom".
+# through bench/sync/pr-bench-sync-client (or postroomctl + gdbus). Load it with
+# BENCH_HOOKS=/path/to/bench/peers.d/postroom.sh (bench/run-sync does), then e.g.
+# ./peers.sh --peers "floor_body postroom".
 #
 # Peers (all sync INBOX of user bench on the harness's Dovecot, plaintext, no COMPRESS):
 #   postroom_headers  full: ConnectAndSync("sync") into an empty store: envelopes, flags,
@@ -28,6 +29,11 @@
 # body's presence and size when bodies are expected) and appends one JSON line per run to
 # $POSTROOM_BENCH_LOG, together with the phase times (sync_s, bodies_s) measured inside the
 # timed function.
+#
+# The timed function is bench/sync/pr-bench-sync-client when it is built (bench/run-sync
+# builds it into bench/data/; POSTROOM_SYNC_CLIENT overrides the path): one process and one
+# bus connection per run. Without it, postroomctl sync and two gdbus calls do the same,
+# with 13-20 ms of start-up each.
 #
 # Environment: POSTROOM_BUILDDIR (default <repo>/_build/bench-sync, a release build),
 # POSTROOM_BENCH_LOG (default LOCALDIR/../postroom-bench.jsonl), POSTROOM_BENCH_PIDS (a file
@@ -158,9 +164,32 @@ _pr_get_mail() {  # LOCALDIR
 
 _pr_phase_file() { echo "$1/.postroom/phases"; }
 
+# the timed client: bench/sync/pr-bench-sync-client (one process, one bus connection) when
+# built, else postroomctl + gdbus (each of those processes adds 13-20 ms)
+_pr_client() {
+  local c="${POSTROOM_SYNC_CLIENT:-$_pr_root/bench/data/pr-bench-sync-client}"
+  [ -x "$c" ] && echo "$c"
+}
+
 # the timed part of every postroom peer
 _pr_sync() {  # MODE(connect|full|inbox) BODIES(0|1) LOCALDIR
-  local mode=$1 bodies=$2 local=$3 t0 t1 t2
+  local mode=$1 bodies=$2 local=$3 t0 t1 t2 client
+  client=$(_pr_client)
+  if [ -n "$client" ]; then
+    local args=(--address "$(cat "$local/.postroom/bus")" --service "$_pr_svc") out
+    case "$mode" in
+      connect) args+=(--connect-and-sync);;
+      full) args+=(--synchronise full);;
+      inbox) args+=(--synchronise-folder INBOX);;
+    esac
+    # a resync that found nothing new has no body to fetch: a client would not ask
+    if [ "$bodies" = 1 ] && [ "${BENCH_SCENARIO:-full}" != nochange ]; then
+      args+=(--get-mail)
+    fi
+    out=$("$client" "${args[@]}") || return 1
+    echo "json $out" > "$(_pr_phase_file "$local")"
+    return 0
+  fi
   t0=$(_pr_now)
   case "$mode" in
     connect) _pr_ctl "$local" sync --service "$_pr_id" --connect >/dev/null || return 1;;
@@ -171,9 +200,11 @@ _pr_sync() {  # MODE(connect|full|inbox) BODIES(0|1) LOCALDIR
   # a resync that found nothing new has no body to fetch: a client would not ask
   if [ "$bodies" = 1 ] && [ "${BENCH_SCENARIO:-full}" != nochange ]; then
     _pr_get_mail "$local" || return 1
+    t2=$(_pr_now)
+    echo "$t0 $t1 $t2" > "$(_pr_phase_file "$local")"
+  else
+    echo "$t0 $t1" > "$(_pr_phase_file "$local")"
   fi
-  t2=$(_pr_now)
-  echo "$t0 $t1 $t2" > "$(_pr_phase_file "$local")"
 }
 
 peer_postroom_headers() { _pr_sync connect 0 "$5"; }
@@ -216,9 +247,17 @@ import json, sys
 log, n, peer, scen, rep, phases, hwm, v = sys.argv[1:]
 row = {"n": int(n), "peer": peer, "scenario": scen, "rep": int(rep)}
 p = phases.split()
-if len(p) == 3:
+if p[:1] == ["json"]:
+    t = json.loads(phases[5:])
+    row.update({k: round(v, 4) for k, v in t.items()})
+    row["total_s"] = round(t.get("sync_s", 0) + t.get("bodies_s", 0), 4)
+    row["client"] = "pr-bench-sync-client"
+elif len(p) == 3:
     t0, t1, t2 = map(float, p)
     row.update(sync_s=round(t1 - t0, 4), bodies_s=round(t2 - t1, 4), total_s=round(t2 - t0, 4))
+elif len(p) == 2:
+    t0, t1 = map(float, p)
+    row.update(sync_s=round(t1 - t0, 4), total_s=round(t1 - t0, 4))
 if hwm:
     row["hwm_kb"] = int(hwm)
 try:
