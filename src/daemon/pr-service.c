@@ -2516,6 +2516,40 @@ pr_service_folder_children(PrService *self, PrStoreFolder *folder)
 	return children;
 }
 
+/* The folder @name of the store, unless it is one that cannot be renamed (@rename) or
+ * deleted: on failure the call has been answered (InvalidArgument, or NotFound). */
+static PrStoreFolder *
+pr_service_lookup_changeable(PrService *self,
+			     GDBusMethodInvocation *invocation,
+			     const gchar *name,
+			     gboolean rename)
+{
+	g_autoptr(GError) error = NULL;
+	PrStoreFolder *folder;
+
+	if (pr_service_is_protected(name)) {
+		if (rename)
+			g_dbus_method_invocation_return_error(
+				invocation,
+				PR_ERROR,
+				PR_ERROR_INVALID_ARGUMENT,
+				_("The folder “%s” cannot be renamed"),
+				name);
+		else
+			g_dbus_method_invocation_return_error(
+				invocation,
+				PR_ERROR,
+				PR_ERROR_INVALID_ARGUMENT,
+				_("The folder “%s” cannot be deleted"),
+				name);
+		return NULL;
+	}
+	folder = pr_store_get_folder(self->store, name, &error);
+	if (folder == NULL)
+		g_dbus_method_invocation_return_gerror(invocation, error);
+	return folder;
+}
+
 static gboolean
 pr_service_handle_delete_folder(PrDBusImap4Service *iface,
 				GDBusMethodInvocation *invocation,
@@ -2531,19 +2565,9 @@ pr_service_handle_delete_folder(PrDBusImap4Service *iface,
 
 	if (!pr_service_check_no_options(invocation, options))
 		return TRUE;
-	if (pr_service_is_protected(name)) {
-		g_dbus_method_invocation_return_error(invocation,
-						      PR_ERROR,
-						      PR_ERROR_INVALID_ARGUMENT,
-						      _("The folder “%s” cannot be deleted"),
-						      name);
+	folder = pr_service_lookup_changeable(self, invocation, name, FALSE);
+	if (folder == NULL)
 		return TRUE;
-	}
-	folder = pr_store_get_folder(self->store, name, &error);
-	if (folder == NULL) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
 	if (folder->local) {
 		if (!pr_store_delete_folder(self->store, folder->id, &error)) {
 			g_dbus_method_invocation_return_gerror(invocation, error);
@@ -2589,19 +2613,9 @@ pr_service_handle_rename_folder(PrDBusImap4Service *iface,
 
 	if (!pr_service_check_no_options(invocation, options))
 		return TRUE;
-	if (pr_service_is_protected(from)) {
-		g_dbus_method_invocation_return_error(invocation,
-						      PR_ERROR,
-						      PR_ERROR_INVALID_ARGUMENT,
-						      _("The folder “%s” cannot be renamed"),
-						      from);
+	folder = pr_service_lookup_changeable(self, invocation, from, TRUE);
+	if (folder == NULL)
 		return TRUE;
-	}
-	folder = pr_store_get_folder(self->store, from, &error);
-	if (folder == NULL) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
 	if (!pr_service_check_new_name(self, to, &error)) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
