@@ -138,10 +138,18 @@ pr_service_set_state(PrService *self, const gchar *state)
 static void
 pr_service_update_busy(PrService *self)
 {
-	pr_dbus_imap4_service_set_busy(self->iface,
-				       self->current != NULL || self->background != NULL ||
-					       self->reading != NULL || self->stay_online != NULL);
-	pr_dbus_imap4_service_set_background_sync(self->iface, self->background != NULL);
+	gboolean busy = self->current != NULL || self->background != NULL ||
+			self->reading != NULL || self->stay_online != NULL;
+	gboolean background = self->background != NULL;
+
+	if (busy == pr_dbus_imap4_service_get_busy(self->iface) &&
+	    background == pr_dbus_imap4_service_get_background_sync(self->iface))
+		return;
+	pr_dbus_imap4_service_set_busy(self->iface, busy);
+	pr_dbus_imap4_service_set_background_sync(self->iface, background);
+	/* one background sync can end and the next start in the same main-loop pass:
+	 * announce each value, as for State */
+	g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
 }
 
 static void

@@ -112,6 +112,8 @@ class ServiceTest(harness.TestCase):
         self.assertTrue(caps and caps[-1], "ServerCapabilities announced after login")
         with s.server_view() as v:
             self.assertEqual({c.upper() for c in caps[-1]}, v.capabilities())
+        # push's one catch-up sync of the inbox may still be running: wait for it
+        s.wait_until(lambda: s.prop(svc, SERVICE, "Busy") is False, 30, "Busy false")
         p = s.props(svc, SERVICE)
         self.assertEqual((p["Connected"], p["Busy"]), (True, False))
         self.assertIn(p["State"], ("connected", "idle"))
