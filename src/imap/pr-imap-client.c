@@ -65,6 +65,7 @@ struct _PrImapClient {
 	gboolean soft_cancel;
 
 	PrImapClientState state;
+	guint select_generation;
 	GSocketConnection *socket_conn;
 	GIOStream *iostream; /* socket_conn or the TLS connection over it */
 	GInputStream *istream;
@@ -232,6 +233,7 @@ pr_imap_client_teardown(PrImapClient *self)
 	self->writing = FALSE;
 	self->reading = FALSE;
 	self->state = PR_IMAP_CLIENT_STATE_DISCONNECTED;
+	self->select_generation++;
 	/* ends a literal being streamed, so its sink learns at once that it was cut */
 	if (self->parser != NULL)
 		pr_imap_parser_reset(self->parser);
@@ -643,13 +645,16 @@ pr_imap_client_handle_tagged(PrImapClient *self, PrImapResponse *response)
 		/* RFC 9051 6.3.2: a failed SELECT leaves no mailbox selected either */
 		const gchar *name = pr_imap_command_get_name(pending->command);
 		if (g_ascii_strcasecmp(name, "SELECT") == 0 ||
-		    g_ascii_strcasecmp(name, "EXAMINE") == 0)
+		    g_ascii_strcasecmp(name, "EXAMINE") == 0) {
 			self->state = pr_imap_response_get_status(response) == PR_IMAP_STATUS_OK
 					      ? PR_IMAP_CLIENT_STATE_SELECTED
 					      : PR_IMAP_CLIENT_STATE_AUTHENTICATED;
-		else if (g_ascii_strcasecmp(name, "CLOSE") == 0 ||
-			 g_ascii_strcasecmp(name, "UNSELECT") == 0)
+			self->select_generation++;
+		} else if (g_ascii_strcasecmp(name, "CLOSE") == 0 ||
+			   g_ascii_strcasecmp(name, "UNSELECT") == 0) {
 			self->state = PR_IMAP_CLIENT_STATE_AUTHENTICATED;
+			self->select_generation++;
+		}
 	}
 	/* STARTTLS/COMPRESS: whatever follows belongs to the new stream */
 	if ((pending->flags & CMD_FLAG_BOUNDARY) &&
@@ -1504,6 +1509,7 @@ pr_imap_client_connect_async(PrImapClient *self,
 	g_clear_pointer(&self->cert_subject, g_free);
 	self->cert_trusted = FALSE;
 	self->state = PR_IMAP_CLIENT_STATE_CONNECTING;
+	self->select_generation++;
 	self->connect_task = g_steal_pointer(&task);
 	self->connect_deadline = g_get_monotonic_time() + (gint64)self->timeout * G_USEC_PER_SEC;
 	pr_imap_client_start_ticking(self);
@@ -1994,6 +2000,13 @@ pr_imap_client_get_state(PrImapClient *self)
 {
 	g_return_val_if_fail(PR_IS_IMAP_CLIENT(self), PR_IMAP_CLIENT_STATE_DISCONNECTED);
 	return self->state;
+}
+
+guint
+pr_imap_client_get_select_generation(PrImapClient *self)
+{
+	g_return_val_if_fail(PR_IS_IMAP_CLIENT(self), 0);
+	return self->select_generation;
 }
 
 const gchar *const *

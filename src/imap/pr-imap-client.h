@@ -131,6 +131,10 @@ gboolean pr_imap_client_logout_finish(PrImapClient *self, GAsyncResult *res, GEr
 void pr_imap_client_close(PrImapClient *self);
 
 PrImapClientState pr_imap_client_get_state(PrImapClient *self);
+/* Changes whenever the selected mailbox may have: every SELECT, EXAMINE, CLOSE or UNSELECT
+ * that completes (whatever its answer) and every new connection. Who selected a mailbox
+ * and sees the same generation later knows it is still selected. */
+guint pr_imap_client_get_select_generation(PrImapClient *self);
 /* Upper-cased capabilities learnt last (after TLS when TLS is used). */
 const gchar *const *pr_imap_client_get_capabilities(PrImapClient *self);
 gboolean pr_imap_client_has_capability(PrImapClient *self, const gchar *capability);

@@ -6,35 +6,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <gio/gunixoutputstream.h>
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "pr-error.h"
+#include "pr-store-body-stream.h"
 #include "pr-store-private.h"
 
-/* Keeps track of a body being written; attached to its stream. */
-typedef struct {
-	guint64 id;
-	gchar *tmp_path;
-	gboolean done;
-} PrStoreBody;
-
-static void
-pr_store_body_free(PrStoreBody *body)
-{
-	/* a stream dropped without commit or abort leaves no temporary file behind */
-	if (!body->done && g_unlink(body->tmp_path) != 0 && errno != ENOENT)
-		g_debug("failed to remove %s: %s", body->tmp_path, g_strerror(errno));
-	g_free(body->tmp_path);
-	g_free(body);
-}
-
-/* A body committed with pr_store_body_commit_deferred(), waiting for the flush: under its
- * final name already when the index does not point at a body of the message (the name
- * means nothing until the flush marks it), else still in its temporary file. */
+/* A body committed with pr_store_body_commit_deferred(), waiting for the flush in its
+ * temporary file; the flush renames it (see pr_store_bodies_flush_prepare()). */
 typedef struct {
 	guint64 id;
 	gchar *tmp_path; /* NULL once renamed */
@@ -54,12 +36,6 @@ pr_store_deferred_free(gpointer data)
 	g_free(deferred->tmp_path);
 	g_free(deferred->path);
 	g_free(deferred);
-}
-
-static GQuark
-pr_store_body_quark(void)
-{
-	return g_quark_from_static_string("pr-store-body");
 }
 
 /* Structures ---------------------------------------------------------------------------- */
@@ -916,15 +892,50 @@ pr_store_get_body_path(PrStore *self, guint64 id)
 		"%s/%02x/%" G_GUINT64_FORMAT ".eml", self->messages_dir, (guint)(id % 256), id);
 }
 
+static gchar *
+pr_store_bucket_path(PrStore *self, guint bucket)
+{
+	return g_strdup_printf("%s/%02x", self->messages_dir, bucket);
+}
+
+/* A new temporary file for the body of @id, its bucket made on first use. */
+static GOutputStream *
+pr_store_body_create(PrStore *self, guint64 id, GError **error)
+{
+	g_autofree gchar *tmp_path = NULL;
+	gint fd;
+
+	for (guint attempt = 0;; attempt++) {
+		g_free(tmp_path);
+		tmp_path = g_strdup_printf("%s/%02x/.%" G_GUINT64_FORMAT ".eml.tmp-XXXXXX",
+					   self->messages_dir,
+					   (guint)(id % 256),
+					   id);
+		/* O_CREAT | O_EXCL with a random suffix, mode 0600 */
+		fd = g_mkstemp_full(tmp_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+		if (fd >= 0 || errno != ENOENT || attempt > 0)
+			break;
+		{
+			g_autofree gchar *bucket = pr_store_bucket_path(self, (guint)(id % 256));
+			if (g_mkdir(bucket, 0700) != 0 && errno != EEXIST) {
+				pr_store_set_errno_error(
+					error, errno, _("Cannot create %s"), bucket);
+				return NULL;
+			}
+		}
+	}
+	if (fd < 0) {
+		pr_store_set_errno_error(error, errno, _("Cannot create %s"), tmp_path);
+		return NULL;
+	}
+	self->open_bodies++;
+	return G_OUTPUT_STREAM(pr_store_body_stream_new(fd, id, g_steal_pointer(&tmp_path)));
+}
+
 GOutputStream *
 pr_store_body_begin(PrStore *self, guint64 id, GError **error)
 {
-	g_autofree gchar *bucket = NULL;
-	g_autofree gchar *tmp_path = NULL;
-	PrStoreBody *body;
-	GOutputStream *stream;
 	gboolean exists = FALSE;
-	gint fd;
 
 	g_return_val_if_fail(PR_IS_STORE(self), NULL);
 
@@ -934,36 +945,18 @@ pr_store_body_begin(PrStore *self, guint64 id, GError **error)
 		pr_store_set_message_error(error, id);
 		return NULL;
 	}
-	bucket = g_strdup_printf("%s/%02x", self->messages_dir, (guint)(id % 256));
-	if (g_mkdir(bucket, 0700) != 0 && errno != EEXIST) {
-		pr_store_set_errno_error(error, errno, _("Cannot create %s"), bucket);
-		return NULL;
-	}
-	tmp_path = g_strdup_printf("%s/.%" G_GUINT64_FORMAT ".eml.tmp-XXXXXX", bucket, id);
-	/* O_CREAT | O_EXCL with a random suffix, mode 0600 */
-	fd = g_mkstemp_full(tmp_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-	if (fd < 0) {
-		pr_store_set_errno_error(error, errno, _("Cannot create %s"), tmp_path);
-		return NULL;
-	}
-	body = g_new0(PrStoreBody, 1);
-	body->id = id;
-	body->tmp_path = g_steal_pointer(&tmp_path);
-	stream = g_unix_output_stream_new(fd, TRUE);
-	g_object_set_qdata_full(
-		G_OBJECT(stream), pr_store_body_quark(), body, (GDestroyNotify)pr_store_body_free);
-	self->open_bodies++;
-	return stream;
+	return pr_store_body_create(self, id, error);
 }
 
-static PrStoreBody *
+static PrStoreBodyStream *
 pr_store_body_get(guint64 id, GOutputStream *stream, GError **error)
 {
-	PrStoreBody *body = NULL;
+	PrStoreBodyStream *body = NULL;
 
-	if (G_IS_OUTPUT_STREAM(stream))
-		body = g_object_get_qdata(G_OBJECT(stream), pr_store_body_quark());
-	if (body == NULL || body->done || body->id != id) {
+	if (PR_IS_STORE_BODY_STREAM(stream))
+		body = PR_STORE_BODY_STREAM(stream);
+	if (body == NULL || pr_store_body_stream_get_done(body) ||
+	    pr_store_body_stream_get_id(body) != id) {
 		g_set_error(error,
 			    PR_ERROR,
 			    PR_ERROR_INVALID_ARGUMENT,
@@ -975,34 +968,38 @@ pr_store_body_get(guint64 id, GOutputStream *stream, GError **error)
 }
 
 static void
-pr_store_body_discard(PrStore *self, PrStoreBody *body, GOutputStream *stream)
+pr_store_body_discard(PrStore *self, PrStoreBodyStream *body)
 {
+	GOutputStream *stream = G_OUTPUT_STREAM(body);
+	const gchar *tmp_path = pr_store_body_stream_get_tmp_path(body);
+
 	if (!g_output_stream_is_closed(stream))
 		g_output_stream_close(stream, NULL, NULL);
-	if (g_unlink(body->tmp_path) != 0 && errno != ENOENT)
-		g_warning("failed to remove %s: %s", body->tmp_path, g_strerror(errno));
-	body->done = TRUE;
+	if (g_unlink(tmp_path) != 0 && errno != ENOENT)
+		g_warning("failed to remove %s: %s", tmp_path, g_strerror(errno));
+	pr_store_body_stream_set_done(body);
 	self->open_bodies--;
 }
 
 /* Ends the writing of the temporary file: flushed, synced when @sync, closed. */
 static gboolean
-pr_store_body_close_file(PrStoreBody *body, GOutputStream *stream, gboolean sync, GError **error)
+pr_store_body_close_file(PrStoreBodyStream *body, gboolean sync, GError **error)
 {
+	GOutputStream *stream = G_OUTPUT_STREAM(body);
 	g_autoptr(GError) error_local = NULL;
-	gint fd = g_unix_output_stream_get_fd(G_UNIX_OUTPUT_STREAM(stream));
 
 	if (!g_output_stream_flush(stream, NULL, &error_local)) {
 		g_set_error(error,
 			    PR_ERROR,
 			    PR_ERROR_STORE_FAILED,
 			    _("Cannot write %s: %s"),
-			    body->tmp_path,
+			    pr_store_body_stream_get_tmp_path(body),
 			    error_local->message);
 		return FALSE;
 	}
-	if (sync && fdatasync(fd) != 0) {
-		pr_store_set_errno_error(error, errno, _("Cannot sync %s"), body->tmp_path);
+	if (sync && fdatasync(pr_store_body_stream_get_fd(body)) != 0) {
+		pr_store_set_errno_error(
+			error, errno, _("Cannot sync %s"), pr_store_body_stream_get_tmp_path(body));
 		return FALSE;
 	}
 	if (!g_output_stream_close(stream, NULL, &error_local)) {
@@ -1010,7 +1007,7 @@ pr_store_body_close_file(PrStoreBody *body, GOutputStream *stream, gboolean sync
 			    PR_ERROR,
 			    PR_ERROR_STORE_FAILED,
 			    _("Cannot write %s: %s"),
-			    body->tmp_path,
+			    pr_store_body_stream_get_tmp_path(body),
 			    error_local->message);
 		return FALSE;
 	}
@@ -1034,26 +1031,20 @@ pr_store_sync_dir(const gchar *path, GError **error)
 	return TRUE;
 }
 
-static gchar *
-pr_store_bucket_path(PrStore *self, guint bucket)
-{
-	return g_strdup_printf("%s/%02x", self->messages_dir, bucket);
-}
-
 /* The file part of a commit: complete and durable under its final name, or gone. */
 static gboolean
-pr_store_body_finish_file(PrStore *self,
-			  PrStoreBody *body,
-			  GOutputStream *stream,
-			  const gchar *path,
-			  GError **error)
+pr_store_body_finish_file(PrStore *self, PrStoreBodyStream *body, const gchar *path, GError **error)
 {
-	g_autofree gchar *bucket = pr_store_bucket_path(self, (guint)(body->id % 256));
+	guint64 id = pr_store_body_stream_get_id(body);
+	g_autofree gchar *bucket = pr_store_bucket_path(self, (guint)(id % 256));
 
-	if (!pr_store_body_close_file(body, stream, TRUE, error))
+	if (!pr_store_body_close_file(body, TRUE, error))
 		return FALSE;
-	if (g_rename(body->tmp_path, path) != 0) {
-		pr_store_set_errno_error(error, errno, _("Cannot rename %s"), body->tmp_path);
+	if (g_rename(pr_store_body_stream_get_tmp_path(body), path) != 0) {
+		pr_store_set_errno_error(error,
+					 errno,
+					 _("Cannot rename %s"),
+					 pr_store_body_stream_get_tmp_path(body));
 		return FALSE;
 	}
 	if (!pr_store_sync_dir(bucket, error)) {
@@ -1096,24 +1087,19 @@ pr_store_body_commit(PrStore *self,
 {
 	g_autofree gchar *path = NULL;
 	gboolean found = FALSE;
-	PrStoreBody *body;
+	PrStoreBodyStream *body;
 
 	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
 
 	body = pr_store_body_get(id, stream, error);
 	if (body == NULL)
 		return FALSE;
-	if (!G_IS_UNIX_OUTPUT_STREAM(stream)) {
-		g_set_error_literal(
-			error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT, _("Not a body file stream"));
-		return FALSE;
-	}
 	path = pr_store_get_body_path(self, id);
-	if (!pr_store_body_finish_file(self, body, stream, path, error)) {
-		pr_store_body_discard(self, body, stream);
+	if (!pr_store_body_finish_file(self, body, path, error)) {
+		pr_store_body_discard(self, body);
 		return FALSE;
 	}
-	body->done = TRUE;
+	pr_store_body_stream_set_done(body);
 	self->open_bodies--;
 
 	/* only now may the index point at the file */
@@ -1193,6 +1179,14 @@ pr_store_body_batch_get_pending(PrStoreBodyBatch *batch)
 	return batch->deferred->len;
 }
 
+GOutputStream *
+pr_store_body_batch_begin(PrStoreBodyBatch *batch, guint64 id, GError **error)
+{
+	g_return_val_if_fail(batch != NULL, NULL);
+	/* whether the message still exists is the flush's question, asked once per batch */
+	return pr_store_body_create(batch->store, id, error);
+}
+
 gboolean
 pr_store_body_commit_deferred(PrStoreBodyBatch *batch,
 			      guint64 id,
@@ -1200,63 +1194,42 @@ pr_store_body_commit_deferred(PrStoreBodyBatch *batch,
 			      PrStoreDownload download,
 			      GError **error)
 {
-	g_auto(PrStoreMessageState) state = { 0 };
 	PrStoreDeferred *deferred;
-	PrStoreBody *body;
-	gboolean found = FALSE;
+	PrStoreBodyStream *body;
 	PrStore *self;
 
 	g_return_val_if_fail(batch != NULL, FALSE);
 
 	self = batch->store;
-
 	body = pr_store_body_get(id, stream, error);
 	if (body == NULL)
 		return FALSE;
-	if (!G_IS_UNIX_OUTPUT_STREAM(stream)) {
-		g_set_error_literal(
-			error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT, _("Not a body file stream"));
-		return FALSE;
-	}
-	if (!pr_store_body_close_file(body, stream, FALSE, error) ||
-	    !pr_store_message_state(self, id, 0, 0, &state, &found, error)) {
-		pr_store_body_discard(self, body, stream);
+	if (!pr_store_body_close_file(body, FALSE, error)) {
+		pr_store_body_discard(self, body);
 		return FALSE;
 	}
 	deferred = g_new0(PrStoreDeferred, 1);
 	deferred->id = id;
-	deferred->tmp_path = g_strdup(body->tmp_path);
+	deferred->tmp_path = g_strdup(pr_store_body_stream_get_tmp_path(body));
 	deferred->path = pr_store_get_body_path(self, id);
 	deferred->download = download;
-	body->done = TRUE;
+	pr_store_body_stream_set_done(body);
 	self->open_bodies--;
-	/* the index does not point at a file of this message: the final name is free to take
-	 * now, and the flush's one sync makes data and name durable together */
-	if (found && state.download == PR_STORE_DOWNLOAD_HEADERS) {
-		if (g_rename(deferred->tmp_path, deferred->path) != 0) {
-			pr_store_set_errno_error(
-				error, errno, _("Cannot rename %s"), deferred->tmp_path);
-			pr_store_unlink_quietly(deferred->tmp_path);
-			pr_store_deferred_free(deferred);
-			return FALSE;
-		}
-		g_clear_pointer(&deferred->tmp_path, g_free);
-	}
 	g_ptr_array_add(batch->deferred, deferred);
 	return TRUE;
 }
 
-/* Writes back every dirty page of the store's file system, data and metadata. */
+/* Writes back every dirty page of the file system of @dir, data and metadata. */
 static gboolean
-pr_store_syncfs(PrStore *self, GError **error)
+pr_store_syncfs(const gchar *dir, GError **error)
 {
-	gint fd = open(self->messages_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	gint fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
 	if (fd < 0 || syncfs(fd) != 0) {
 		gint errsv = errno;
 		if (fd >= 0)
 			close(fd);
-		pr_store_set_errno_error(error, errsv, _("Cannot sync %s"), self->messages_dir);
+		pr_store_set_errno_error(error, errsv, _("Cannot sync %s"), dir);
 		return FALSE;
 	}
 	close(fd);
@@ -1269,6 +1242,50 @@ pr_store_bodies_flush_undo(PrStore *self, GPtrArray *batch)
 {
 	for (guint i = 0; i < batch->len; i++)
 		pr_store_deferred_remove(self, g_ptr_array_index(batch, i));
+}
+
+/*
+ * The first part of a flush, before the sync: one read of the index for the whole batch.
+ * A message gone meanwhile loses its file now; a body the index does not point at yet
+ * takes its final name (it means nothing until the mark); one replacing a body the index
+ * points at keeps its temporary name until after the sync.
+ */
+static gboolean
+pr_store_bodies_flush_prepare(PrStore *self, GPtrArray *batch, GError **error)
+{
+	g_autoptr(GError) error_local = NULL;
+
+	if (!pr_store_begin(self, error))
+		return FALSE;
+	for (guint i = 0; i < batch->len;) {
+		PrStoreDeferred *deferred = g_ptr_array_index(batch, i);
+		g_auto(PrStoreMessageState) state = { 0 };
+		gboolean found = FALSE;
+
+		if (!pr_store_message_state(self, deferred->id, 0, 0, &state, &found, error)) {
+			pr_store_rollback(self);
+			return FALSE;
+		}
+		if (!found) {
+			pr_store_unlink_quietly(deferred->tmp_path);
+			g_ptr_array_remove_index(batch, i);
+			continue;
+		}
+		if (state.download == PR_STORE_DOWNLOAD_HEADERS) {
+			if (g_rename(deferred->tmp_path, deferred->path) != 0) {
+				pr_store_set_errno_error(
+					error, errno, _("Cannot rename %s"), deferred->tmp_path);
+				pr_store_rollback(self);
+				return FALSE;
+			}
+			g_clear_pointer(&deferred->tmp_path, g_free);
+		}
+		i++;
+	}
+	/* nothing was written: ending the read cannot lose anything */
+	if (!pr_store_commit(self, &error_local))
+		g_debug("%s", error_local->message);
+	return TRUE;
 }
 
 /* The index part of a flush: one transaction, one change stamp for the whole batch. */
@@ -1295,30 +1312,14 @@ pr_store_bodies_mark_all(PrStore *self, GPtrArray *batch, GArray *marked, GError
 	return pr_store_commit(self, error);
 }
 
-gboolean
-pr_store_bodies_flush(PrStoreBodyBatch *body_batch, GArray *flushed, GError **error)
+/* The part of a flush after the sync: late names (synced again), then the index. */
+static gboolean
+pr_store_bodies_flush_complete(PrStore *self, GPtrArray *batch, GArray *flushed, GError **error)
 {
-	g_autoptr(GPtrArray) batch = NULL;
 	g_autoptr(GArray) marked = g_array_new(FALSE, FALSE, sizeof(guint64));
 	gboolean late = FALSE;
-	PrStore *self;
 	guint m = 0;
 
-	g_return_val_if_fail(body_batch != NULL, FALSE);
-
-	self = body_batch->store;
-	if (body_batch->deferred->len == 0)
-		return TRUE;
-	batch = g_steal_pointer(&body_batch->deferred);
-	body_batch->deferred = g_ptr_array_new_with_free_func(pr_store_deferred_free);
-
-	/* one sync of the file system for the whole batch instead of one per file: the data
-	 * and the names it took (directory entries included) */
-	if (!pr_store_syncfs(self, error)) {
-		pr_store_bodies_flush_undo(self, batch);
-		return FALSE;
-	}
-	/* bodies replacing one the index points at: their names only now, then synced too */
 	for (guint i = 0; i < batch->len; i++) {
 		PrStoreDeferred *deferred = g_ptr_array_index(batch, i);
 		if (deferred->tmp_path == NULL)
@@ -1332,7 +1333,7 @@ pr_store_bodies_flush(PrStoreBodyBatch *body_batch, GArray *flushed, GError **er
 		g_clear_pointer(&deferred->tmp_path, g_free);
 		late = TRUE;
 	}
-	if (late && !pr_store_syncfs(self, error)) {
+	if (late && !pr_store_syncfs(self->messages_dir, error)) {
 		pr_store_bodies_flush_undo(self, batch);
 		return FALSE;
 	}
@@ -1354,11 +1355,158 @@ pr_store_bodies_flush(PrStoreBodyBatch *body_batch, GArray *flushed, GError **er
 	return TRUE;
 }
 
+/* Takes what @body_batch holds, prepared for the sync; NULL when there is nothing. */
+static GPtrArray *
+pr_store_bodies_flush_take(PrStoreBodyBatch *body_batch, GError **error)
+{
+	g_autoptr(GPtrArray) batch = NULL;
+	PrStore *self = body_batch->store;
+
+	if (body_batch->deferred->len == 0)
+		return NULL;
+	batch = g_steal_pointer(&body_batch->deferred);
+	body_batch->deferred = g_ptr_array_new_with_free_func(pr_store_deferred_free);
+	if (!pr_store_bodies_flush_prepare(self, batch, error)) {
+		pr_store_bodies_flush_undo(self, batch);
+		return NULL;
+	}
+	return g_steal_pointer(&batch);
+}
+
+gboolean
+pr_store_bodies_flush(PrStoreBodyBatch *body_batch, GArray *flushed, GError **error)
+{
+	g_autoptr(GPtrArray) batch = NULL;
+	GError *error_local = NULL;
+	PrStore *self;
+
+	g_return_val_if_fail(body_batch != NULL, FALSE);
+
+	self = body_batch->store;
+	batch = pr_store_bodies_flush_take(body_batch, &error_local);
+	if (batch == NULL) {
+		if (error_local == NULL)
+			return TRUE;
+		g_propagate_error(error, error_local);
+		return FALSE;
+	}
+	/* one sync of the file system for the whole batch instead of one per file: the data
+	 * and the names it took (directory entries included) */
+	if (!pr_store_syncfs(self->messages_dir, error)) {
+		pr_store_bodies_flush_undo(self, batch);
+		return FALSE;
+	}
+	return pr_store_bodies_flush_complete(self, batch, flushed, error);
+}
+
+/* The asynchronous flush: the sync, which waits for the disk, runs in a worker thread
+ * (it touches nothing but the file system) while the caller goes on receiving; the index
+ * is read and written on the caller's thread, before and after. */
+typedef struct {
+	GPtrArray *batch;
+	gchar *dir;
+} PrStoreFlushData;
+
+static void
+pr_store_flush_data_free(PrStoreFlushData *data)
+{
+	g_clear_pointer(&data->batch, g_ptr_array_unref);
+	g_free(data->dir);
+	g_free(data);
+}
+
+static void
+pr_store_bodies_syncfs_thread(GTask *task,
+			      gpointer source_object,
+			      gpointer task_data,
+			      GCancellable *cancellable)
+{
+	const gchar *dir = task_data;
+	GError *error = NULL;
+
+	if (!pr_store_syncfs(dir, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
+pr_store_bodies_synced_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	PrStore *self = PR_STORE(source);
+	PrStoreFlushData *data = g_task_get_task_data(task);
+	g_autoptr(GArray) flushed = g_array_new(FALSE, FALSE, sizeof(guint64));
+	GError *error = NULL;
+
+	if (!g_task_propagate_boolean(G_TASK(res), &error)) {
+		pr_store_bodies_flush_undo(self, data->batch);
+		g_task_return_error(task, error);
+		return;
+	}
+	if (!pr_store_bodies_flush_complete(self, data->batch, flushed, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_return_pointer(task, g_steal_pointer(&flushed), (GDestroyNotify)g_array_unref);
+}
+
+void
+pr_store_bodies_flush_async(PrStoreBodyBatch *body_batch,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+	g_autoptr(GTask) sync_task = NULL;
+	PrStoreFlushData *data;
+	GError *error = NULL;
+	PrStore *self;
+
+	g_return_if_fail(body_batch != NULL);
+
+	self = body_batch->store;
+	task = g_task_new(self, NULL, callback, user_data);
+	g_task_set_source_tag(task, pr_store_bodies_flush_async);
+	data = g_new0(PrStoreFlushData, 1);
+	g_task_set_task_data(task, data, (GDestroyNotify)pr_store_flush_data_free);
+	data->batch = pr_store_bodies_flush_take(body_batch, &error);
+	if (data->batch == NULL) {
+		if (error != NULL)
+			g_task_return_error(task, error);
+		else
+			g_task_return_pointer(task,
+					      g_array_new(FALSE, FALSE, sizeof(guint64)),
+					      (GDestroyNotify)g_array_unref);
+		return;
+	}
+	/* not cancellable: bodies that arrived whole are kept whatever ends the download */
+	sync_task = g_task_new(self, NULL, pr_store_bodies_synced_cb, g_steal_pointer(&task));
+	g_task_set_task_data(sync_task, g_strdup(self->messages_dir), g_free);
+	g_task_run_in_thread(sync_task, pr_store_bodies_syncfs_thread);
+}
+
+gboolean
+pr_store_bodies_flush_finish(PrStore *self, GAsyncResult *res, GArray *flushed, GError **error)
+{
+	g_autoptr(GArray) ids = NULL;
+
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+
+	ids = g_task_propagate_pointer(G_TASK(res), error);
+	if (ids == NULL)
+		return FALSE;
+	if (flushed != NULL)
+		g_array_append_vals(flushed, ids->data, ids->len);
+	return TRUE;
+}
+
 void
 pr_store_body_abort(PrStore *self, guint64 id, GOutputStream *stream)
 {
 	g_autoptr(GError) error_local = NULL;
-	PrStoreBody *body;
+	PrStoreBodyStream *body;
 
 	g_return_if_fail(PR_IS_STORE(self));
 
@@ -1367,7 +1515,7 @@ pr_store_body_abort(PrStore *self, guint64 id, GOutputStream *stream)
 		g_warning("%s", error_local->message);
 		return;
 	}
-	pr_store_body_discard(self, body, stream);
+	pr_store_body_discard(self, body);
 }
 
 gint

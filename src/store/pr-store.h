@@ -189,12 +189,13 @@ GArray *pr_store_get_removed_since(PrStore *self, gint64 folder_id, guint64 sinc
  * Durability: the index never points at a body that is not on disk for good. A single
  * commit syncs the file, renames it into place, syncs its directory and marks the message
  * in one transaction. Many bodies (a FETCH batch) go through the deferred commit instead:
- * each is written to its temporary file without a sync and renamed into place at once
- * (a name the index does not point at: the message still says "headers");
- * pr_store_bodies_flush() then syncs the store's file system once (syncfs: the data and
- * the directory entries of every body of the batch) and marks them all in one
- * transaction. A body replacing one the index already points at keeps its temporary name
- * until the flush's sync, is renamed then, and the flush syncs once more for those names.
+ * each is written to its temporary file without a sync; the flush then reads the index
+ * once for the whole batch, renames every body the index does not point at yet into
+ * place (the name means nothing while the message says "headers"), syncs the store's file
+ * system once (syncfs: the data and the directory entries of every body of the batch) and
+ * marks them all in one transaction. A body replacing one the index already points at
+ * keeps its temporary name until the flush's sync, is renamed then, and the flush syncs
+ * once more for those names.
  *
  * A crash before the flush leaves temporary files and bodies under their final names
  * that the index does not point at, possibly incomplete; a crash between the sync and the
@@ -222,8 +223,11 @@ void pr_store_body_batch_free(PrStoreBodyBatch *batch);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrStoreBodyBatch, pr_store_body_batch_free)
 /* How many bodies of @batch wait for pr_store_bodies_flush(). */
 guint pr_store_body_batch_get_pending(PrStoreBodyBatch *batch);
-/* Closes the body's temporary file (no sync) and adds it to @batch, under its final name
- * when free (see above); until the flush the message reads as it did (NotDownloaded). */
+/* Like pr_store_body_begin() without looking the message up: the flush does, once for
+ * the whole batch, and drops the bodies of messages gone meanwhile. */
+GOutputStream *pr_store_body_batch_begin(PrStoreBodyBatch *batch, guint64 id, GError **error);
+/* Closes the body's temporary file (no sync) and adds it to @batch; until the flush the
+ * message reads as it did (NotDownloaded). */
 gboolean pr_store_body_commit_deferred(PrStoreBodyBatch *batch,
 				       guint64 id,
 				       GOutputStream *stream,
@@ -235,6 +239,15 @@ gboolean pr_store_body_commit_deferred(PrStoreBodyBatch *batch,
  * failure none of them is kept (their temporary files are deleted): they are fetched
  * again. */
 gboolean pr_store_bodies_flush(PrStoreBodyBatch *batch, GArray *flushed, GError **error);
+/* The same with the file-system sync in a worker thread, so that the caller's main loop
+ * goes on (receiving the next bodies into @batch, say); the index is read before and
+ * written after on the caller's thread. Not cancellable: whatever arrived whole is kept.
+ * One flush of a batch at a time. */
+void pr_store_bodies_flush_async(PrStoreBodyBatch *batch,
+				 GAsyncReadyCallback callback,
+				 gpointer user_data);
+gboolean
+pr_store_bodies_flush_finish(PrStore *self, GAsyncResult *res, GArray *flushed, GError **error);
 /* Drops a temporary body (cancel, error). */
 void pr_store_body_abort(PrStore *self, guint64 id, GOutputStream *stream);
 /* A read-only descriptor of the stored body; NotDownloaded when there is none. */

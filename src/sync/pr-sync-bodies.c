@@ -70,6 +70,10 @@ struct _BodiesData {
 	GError *error;	       /* a store failure met inside a callback */
 	GArray *fetched;       /* guint64, flushed */
 	PrStoreBodyBatch *batch;
+	guint select_expect;
+	gboolean flushing;	 /* a flush of the batch is in flight */
+	gboolean return_pending; /* returns when that flush ends */
+	GError *return_error;
 	/* \Seen marks: see pr_sync_bodies_folder_done() */
 	gboolean mark_clean;
 	guint64 mark_counter;
@@ -119,6 +123,7 @@ bodies_data_unref(BodiesData *data)
 	g_clear_pointer(&data->batch, pr_store_body_batch_free);
 	g_clear_pointer(&data->own_stamps, g_hash_table_unref);
 	g_clear_error(&data->error);
+	g_clear_error(&data->return_error);
 	g_clear_object(&data->store);
 	g_free(data);
 }
@@ -154,7 +159,7 @@ pr_sync_bodies_sink_begin(const PrImapLiteralInfo *info, gpointer user_data)
 			lit->discard = TRUE; /* not one we asked for */
 		} else {
 			lit->id = item->id;
-			lit->stream = pr_store_body_begin(data->store, item->id, &error);
+			lit->stream = pr_store_body_batch_begin(data->batch, item->id, &error);
 			if (lit->stream == NULL) {
 				pr_sync_bodies_note_error(data, error);
 				lit->discard = TRUE;
@@ -267,7 +272,7 @@ pr_sync_bodies_commit(BodiesData *data,
 		const gchar *bytes = pr_imap_value_get_string(value, &len);
 		g_autoptr(GError) error_local = NULL;
 
-		stream = pr_store_body_begin(store, item->id, error);
+		stream = pr_store_body_batch_begin(data->batch, item->id, error);
 		if (stream == NULL)
 			return FALSE;
 		if (!g_output_stream_write_all(stream, bytes, len, NULL, NULL, &error_local)) {
@@ -281,7 +286,7 @@ pr_sync_bodies_commit(BodiesData *data,
 		}
 		pr_sync_progress_bytes(data->progress, 0, len);
 	} else if (lit->tmp != NULL) {
-		stream = pr_store_body_begin(store, item->id, error);
+		stream = pr_store_body_batch_begin(data->batch, item->id, error);
 		if (stream == NULL)
 			return FALSE;
 		if (!pr_sync_bodies_copy_tmp(lit, stream, error)) {
@@ -295,22 +300,36 @@ pr_sync_bodies_commit(BodiesData *data,
 		data->batch, item->id, stream, PR_STORE_DOWNLOAD_COMPLETE, error);
 }
 
-/* Makes the queued bodies durable and marked; only then are they fetched. */
+/* Bodies now durable and marked: only now are they fetched. */
+static void
+pr_sync_bodies_note_flushed(BodiesData *data, GArray *flushed)
+{
+	g_autoptr(PrStoreMessage) message = NULL;
+	g_autoptr(GError) error = NULL;
+
+	if (flushed->len == 0)
+		return;
+	/* the change stamp of this flush, for pr_sync_bodies_folder_done() */
+	message = pr_store_get_message(data->store, g_array_index(flushed, guint64, 0), &error);
+	if (message != NULL)
+		g_hash_table_add(data->own_stamps, g_memdup2(&message->changed, sizeof(guint64)));
+	else
+		g_debug("%s", error->message);
+	g_array_append_vals(data->fetched, flushed->data, flushed->len);
+	pr_sync_progress_messages(data->progress, 0, flushed->len);
+}
+
+/* The last flush, on the way out (the one in flight, if any, has ended). */
 static gboolean
 pr_sync_bodies_flush(BodiesData *data, GError **error)
 {
-	guint64 before = pr_store_get_change_counter(data->store);
-	guint64 after;
-	guint len = data->fetched->len;
+	g_autoptr(GArray) flushed = g_array_new(FALSE, FALSE, sizeof(guint64));
 
 	if (pr_store_body_batch_get_pending(data->batch) == 0)
 		return TRUE;
-	if (!pr_store_bodies_flush(data->batch, data->fetched, error))
+	if (!pr_store_bodies_flush(data->batch, flushed, error))
 		return FALSE;
-	after = pr_store_get_change_counter(data->store);
-	if (after != before)
-		g_hash_table_add(data->own_stamps, g_memdup2(&after, sizeof(after)));
-	pr_sync_progress_messages(data->progress, 0, data->fetched->len - len);
+	pr_sync_bodies_note_flushed(data, flushed);
 	return TRUE;
 }
 
@@ -389,18 +408,11 @@ pr_sync_bodies_stop(BodiesData *data)
 }
 
 static void
-pr_sync_bodies_return(BodiesData *data, GError *error)
+pr_sync_bodies_return_now(BodiesData *data, GError *error)
 {
 	g_autoptr(GTask) task = g_steal_pointer(&data->task);
 	PrSync *self = data->self;
 
-	if (task == NULL) {
-		if (error != NULL)
-			g_error_free(error);
-		return;
-	}
-	data->failed = TRUE;
-	pr_sync_bodies_stop(data);
 	self->busy = FALSE;
 	/* whatever ended the download, the bodies that arrived whole are kept */
 	if (error == NULL) {
@@ -417,8 +429,82 @@ pr_sync_bodies_return(BodiesData *data, GError *error)
 	g_task_return_pointer(task, g_array_ref(data->fetched), (GDestroyNotify)g_array_unref);
 }
 
+static void
+pr_sync_bodies_return(BodiesData *data, GError *error)
+{
+	if (data->task == NULL || data->return_pending) {
+		if (error != NULL)
+			g_error_free(error);
+		return;
+	}
+	data->failed = TRUE;
+	pr_sync_bodies_stop(data);
+	if (data->flushing) {
+		/* the flush in flight ends it, so that its bodies are kept and counted */
+		data->return_pending = TRUE;
+		data->return_error = error;
+		return;
+	}
+	pr_sync_bodies_return_now(data, error);
+}
+
 static void pr_sync_bodies_next_folder(BodiesData *data);
 static void pr_sync_bodies_fetch_next(BodiesData *data);
+static void pr_sync_bodies_flush_start(BodiesData *data);
+
+/* The folder is done when every chunk has arrived and is durable. */
+static void
+pr_sync_bodies_advance(BodiesData *data)
+{
+	if (data->inflight == 0 && !data->flushing && data->next >= data->items->len)
+		pr_sync_bodies_next_folder(data);
+}
+
+static void
+pr_sync_bodies_flush_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	BodiesData *data = user_data;
+	g_autoptr(GArray) flushed = g_array_new(FALSE, FALSE, sizeof(guint64));
+	GError *error = NULL;
+
+	data->flushing = FALSE;
+	if (!pr_store_bodies_flush_finish(PR_STORE(source), res, flushed, &error)) {
+		if (data->return_pending) {
+			data->return_pending = FALSE;
+			if (data->return_error == NULL)
+				data->return_error = g_steal_pointer(&error);
+			else
+				g_warning("%s", error->message);
+			g_clear_error(&error);
+			pr_sync_bodies_return_now(data, g_steal_pointer(&data->return_error));
+		} else {
+			pr_sync_bodies_return(data, error);
+		}
+		bodies_data_unref(data);
+		return;
+	}
+	pr_sync_bodies_note_flushed(data, flushed);
+	if (data->return_pending) {
+		data->return_pending = FALSE;
+		pr_sync_bodies_return_now(data, g_steal_pointer(&data->return_error));
+	} else if (data->task != NULL && !data->failed) {
+		/* bodies that arrived while this flush synced */
+		pr_sync_bodies_flush_start(data);
+		pr_sync_bodies_advance(data);
+	}
+	bodies_data_unref(data);
+}
+
+/* Makes the bodies queued so far durable, in the background: the next chunk streams in
+ * meanwhile. One flush at a time; what arrives during one waits for the next. */
+static void
+pr_sync_bodies_flush_start(BodiesData *data)
+{
+	if (data->flushing || pr_store_body_batch_get_pending(data->batch) == 0)
+		return;
+	data->flushing = TRUE;
+	pr_store_bodies_flush_async(data->batch, pr_sync_bodies_flush_cb, bodies_data_ref(data));
+}
 
 static void
 pr_sync_bodies_fetch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -449,13 +535,8 @@ pr_sync_bodies_fetch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	}
 	/* the next chunk streams in while this one is made durable */
 	pr_sync_bodies_fetch_next(data);
-	if (!pr_sync_bodies_flush(data, &error)) {
-		pr_sync_bodies_return(data, g_steal_pointer(&error));
-		bodies_data_unref(data);
-		return;
-	}
-	if (data->inflight == 0 && data->next >= data->items->len)
-		pr_sync_bodies_next_folder(data);
+	pr_sync_bodies_flush_start(data);
+	pr_sync_bodies_advance(data);
 	bodies_data_unref(data);
 }
 
@@ -526,6 +607,9 @@ pr_sync_bodies_examine_cb(GObject *source, GAsyncResult *res, gpointer user_data
 		bodies_data_unref(data);
 		return;
 	}
+	if (have_uidvalidity)
+		pr_sync_select_done(
+			data->self, data->folder, data->select_expect, (guint32)uidvalidity, TRUE);
 	pr_sync_bodies_fetch_next(data);
 	if (data->inflight == 0)
 		pr_sync_bodies_next_folder(data);
@@ -627,7 +711,13 @@ pr_sync_bodies_next_folder(BodiesData *data)
 	}
 	pr_sync_bodies_folder_start(data);
 	pr_sync_progress_folder(data->progress, data->folder->name);
+	if (pr_sync_is_selected(self, data->folder, FALSE)) {
+		/* the sync that listed these messages left it selected, UIDVALIDITY checked */
+		pr_sync_bodies_fetch_next(data);
+		return;
+	}
 	/* read-only is enough: BODY.PEEK leaves \Seen alone */
+	data->select_expect = pr_sync_select_expect(self);
 	command = pr_sync_command_new(self, "EXAMINE");
 	if (!pr_sync_command_add_folder(self, command, data->folder, &error)) {
 		pr_sync_bodies_return(data, error);

@@ -54,6 +54,7 @@ typedef struct {
 	gboolean window; /* limit or sync-search: the store keeps a subset */
 	PrSyncMethod method;
 	gboolean sent_qresync;
+	guint select_expect;
 
 	/* SELECT */
 	gboolean have_uidvalidity;
@@ -1310,6 +1311,13 @@ pr_sync_mailbox_select_cb(GObject *source, GAsyncResult *res, gpointer user_data
 			self, command, g_task_get_cancellable(task), pr_sync_mailbox_exists_cb, op);
 		return;
 	}
+	if (data->have_uidvalidity && data->uidvalidity != 0)
+		pr_sync_select_done(self,
+				    data->folder,
+				    data->select_expect,
+				    data->uidvalidity,
+				    g_strcmp0(pr_imap_response_get_code(response), "READ-ONLY") ==
+					    0);
 	pr_sync_mailbox_selected(task);
 }
 
@@ -1363,6 +1371,7 @@ pr_sync_mailbox_async(PrSync *self,
 		data->method = PR_SYNC_METHOD_PLAIN;
 
 	/* read-write: \Seen may be written back */
+	data->select_expect = pr_sync_select_expect(self);
 	command = pr_sync_command_new(self, "SELECT");
 	if (!pr_sync_command_add_folder(self, command, data->folder, &error)) {
 		data->failed = TRUE;

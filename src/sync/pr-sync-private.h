@@ -26,6 +26,13 @@ struct _PrSync {
 	PrSyncMethod max_method;
 	guint command_count;
 	gboolean busy;
+	/* the folder our last SELECT or EXAMINE chose, while the client's select generation
+	 * says nothing else was selected since (see pr_sync_select_done()) */
+	gboolean have_selected;
+	gint64 selected_folder_id;
+	guint32 selected_uidvalidity;
+	gboolean selected_read_only;
+	guint selected_generation;
 };
 
 /* Helpers (pr-sync.c) ------------------------------------------------------------------- */
@@ -48,6 +55,13 @@ void pr_sync_run_command_with_handler(PrSync *self,
 				      GAsyncReadyCallback callback,
 				      gpointer user_data);
 gboolean pr_sync_folder_is_selectable(const PrStoreFolder *folder);
+guint pr_sync_select_expect(PrSync *self);
+void pr_sync_select_done(PrSync *self,
+			 const PrStoreFolder *folder,
+			 guint expected,
+			 guint32 uidvalidity,
+			 gboolean read_only);
+gboolean pr_sync_is_selected(PrSync *self, const PrStoreFolder *folder, gboolean writable);
 gboolean pr_sync_flag_in(const gchar *const *flags, const gchar *flag);
 gchar **pr_sync_flags_normalize(const gchar *const *flags);
 gchar *pr_sync_flags_key(const gchar *const *flags);

@@ -156,6 +156,45 @@ pr_sync_run_command_with_handler(PrSync *self,
 		self->client, command, handler, handler_data, cancellable, callback, user_data);
 }
 
+/* The selected mailbox ------------------------------------------------------------------ */
+
+/* Before sending a SELECT or EXAMINE: the client's select generation once it completes,
+ * if no other command that changes the selection runs in between. */
+guint
+pr_sync_select_expect(PrSync *self)
+{
+	return pr_imap_client_get_select_generation(self->client) + 1;
+}
+
+/* After a successful SELECT (@read_only FALSE) or EXAMINE of @folder. */
+void
+pr_sync_select_done(PrSync *self,
+		    const PrStoreFolder *folder,
+		    guint expected,
+		    guint32 uidvalidity,
+		    gboolean read_only)
+{
+	self->have_selected = pr_imap_client_get_select_generation(self->client) == expected;
+	self->selected_folder_id = folder->id;
+	self->selected_uidvalidity = uidvalidity;
+	self->selected_read_only = read_only;
+	self->selected_generation = expected;
+}
+
+/* Whether @folder, as stored, is still the selected mailbox (read-write when @writable):
+ * then a command that needs it selected can go without selecting it again, which costs a
+ * server like Dovecot tens of milliseconds in a large mailbox. */
+gboolean
+pr_sync_is_selected(PrSync *self, const PrStoreFolder *folder, gboolean writable)
+{
+	return self->have_selected &&
+	       pr_imap_client_get_state(self->client) == PR_IMAP_CLIENT_STATE_SELECTED &&
+	       pr_imap_client_get_select_generation(self->client) == self->selected_generation &&
+	       self->selected_folder_id == folder->id &&
+	       self->selected_uidvalidity == folder->uidvalidity && folder->uidvalidity != 0 &&
+	       (!writable || !self->selected_read_only);
+}
+
 /* Folders and flags --------------------------------------------------------------------- */
 
 gboolean

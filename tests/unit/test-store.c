@@ -1443,10 +1443,9 @@ test_store_body_deferred(Fixture *fx, gconstpointer user_data)
 	write_body_deferred(other, fx->store, ids[4], "five");
 	g_assert_cmpuint(pr_store_body_batch_get_pending(batch), ==, 4);
 	for (guint i = 0; i < 3; i++) {
-		/* under the final name already, which the index does not point at: the message
-		 * reads as before */
+		/* in its temporary file until the flush: the message reads as before */
 		g_autofree gchar *bucket = bucket_path(fx, ids[i]);
-		g_assert_true(g_file_test(paths[i], G_FILE_TEST_IS_REGULAR));
+		g_assert_false(g_file_test(paths[i], G_FILE_TEST_EXISTS));
 		g_assert_cmpuint(count_entries(bucket), ==, 1);
 		assert_not_downloaded(fx->store, ids[i]);
 	}
@@ -1523,6 +1522,82 @@ test_store_body_deferred(Fixture *fx, gconstpointer user_data)
 
 	for (guint i = 0; i < G_N_ELEMENTS(paths); i++)
 		g_free(paths[i]);
+}
+
+static void
+flush_async_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GAsyncResult **result = user_data;
+	*result = g_object_ref(res);
+}
+
+/* The asynchronous flush: the batch may grow while it syncs; a message gone before the
+ * flush read the index loses its body; the next flush takes what came meanwhile. */
+static void
+test_store_body_flush_async(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GArray) flushed = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrStoreBodyBatch) batch = pr_store_body_batch_new(fx->store);
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autoptr(GOutputStream) stream = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 ids[3];
+	guint64 counter;
+
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++)
+		ids[i] = add_message(fx->store, inbox, i + 1, "");
+	/* the batch's own begin does not look the message up */
+	stream = pr_store_body_batch_begin(batch, ids[0], &error);
+	g_assert_no_error(error);
+	g_assert_true(g_output_stream_write_all(stream, "one", 3, NULL, NULL, &error));
+	g_assert_true(pr_store_body_commit_deferred(
+		batch, ids[0], stream, PR_STORE_DOWNLOAD_COMPLETE, &error));
+	g_assert_no_error(error);
+	write_body_deferred(batch, fx->store, ids[1], "two");
+	g_assert_true(pr_store_remove_message(fx->store, ids[1], &error));
+	g_assert_no_error(error);
+	counter = pr_store_get_change_counter(fx->store);
+
+	pr_store_bodies_flush_async(batch, flush_async_cb, &result);
+	g_assert_cmpuint(pr_store_body_batch_get_pending(batch), ==, 0);
+	/* arrives while the first flush syncs */
+	write_body_deferred(batch, fx->store, ids[2], "three");
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_true(pr_store_bodies_flush_finish(fx->store, result, flushed, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(flushed->len, ==, 1);
+	g_assert_cmpuint(g_array_index(flushed, guint64, 0), ==, ids[0]);
+	assert_body(fx->store, ids[0], "one");
+	assert_not_downloaded(fx->store, ids[2]);
+	{
+		g_autofree gchar *bucket = bucket_path(fx, ids[1]);
+		g_autofree gchar *path = pr_store_get_body_path(fx->store, ids[1]);
+		g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+		g_assert_cmpuint(count_entries(bucket), ==, 0);
+	}
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
+
+	g_clear_object(&result);
+	pr_store_bodies_flush_async(batch, flush_async_cb, &result);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_array_set_size(flushed, 0);
+	g_assert_true(pr_store_bodies_flush_finish(fx->store, result, flushed, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(flushed->len, ==, 1);
+	assert_body(fx->store, ids[2], "three");
+
+	/* nothing queued: an empty result */
+	g_clear_object(&result);
+	pr_store_bodies_flush_async(batch, flush_async_cb, &result);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_array_set_size(flushed, 0);
+	g_assert_true(pr_store_bodies_flush_finish(fx->store, result, flushed, &error));
+	g_assert_cmpuint(flushed->len, ==, 0);
+	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 2);
 }
 
 /* A crash after a flush renamed bodies into place but before its index commit: complete
@@ -1921,6 +1996,7 @@ main(int argc, char **argv)
 	ADD("/store/body/commit", test_store_body);
 	ADD("/store/body/abort", test_store_body_abort);
 	ADD("/store/body/deferred", test_store_body_deferred);
+	ADD("/store/body/flush-async", test_store_body_flush_async);
 	ADD("/store/body/not-downloaded", test_store_body_not_downloaded);
 	ADD("/store/body/missing", test_store_missing_bodies);
 	ADD("/store/crash/sweep", test_store_sweep);
