@@ -1173,6 +1173,82 @@ test_bodies(Fixture *fx, gconstpointer user_data)
 	assert_folder_equal(fx, "INBOX");
 }
 
+/* Every fetched body is its own message's: its Message-ID is the envelope's. */
+static void
+assert_bodies_match_envelopes(Fixture *fx, GPtrArray *messages)
+{
+	for (guint i = 0; i < messages->len; i++) {
+		PrStoreMessage *m = g_ptr_array_index(messages, i);
+		g_autofree gchar *path = pr_store_get_body_path(fx->store, m->id);
+		g_autofree gchar *contents = NULL;
+		g_autofree gchar *header = NULL;
+		g_autoptr(GError) error = NULL;
+
+		g_assert_true(g_file_get_contents(path, &contents, NULL, &error));
+		g_assert_no_error(error);
+		g_assert_nonnull(m->message_id);
+		g_assert_cmpstr(m->message_id, !=, "");
+		header = g_strdup_printf("Message-ID: %s\r\n", m->message_id);
+		g_assert_nonnull(strstr(contents, header));
+	}
+}
+
+static GArray *
+message_ids(GPtrArray *messages)
+{
+	GArray *ids = g_array_new(FALSE, FALSE, sizeof(guint64));
+
+	for (guint i = 0; i < messages->len; i++)
+		g_array_append_val(ids, ((PrStoreMessage *)g_ptr_array_index(messages, i))->id);
+	return ids;
+}
+
+/* seed: INBOX=6,Archive=6 (the same UIDs in both). Bodies of the mailbox the sync left
+ * selected come without selecting it again; another mailbox's are fetched from it. */
+static void
+test_bodies_selected(Fixture *fx, gconstpointer user_data)
+{
+	PrSyncOptions options = default_options();
+	const gchar *inbox[] = { "INBOX", NULL };
+	const gchar *archive[] = { "Archive", NULL };
+	g_autoptr(GPtrArray) in_inbox = NULL;
+	g_autoptr(GPtrArray) in_archive = NULL;
+	g_autoptr(GArray) inbox_ids = NULL;
+	g_autoptr(GArray) archive_ids = NULL;
+	g_autoptr(GArray) fetched = NULL;
+	g_autoptr(GError) error = NULL;
+	guint before;
+
+	fixture_sync(fx, &options, PR_SYNC_METHOD_QRESYNC);
+	sync_ok(fx, PR_SYNC_SCOPE_TREE, NULL);
+	sync_ok(fx, PR_SYNC_SCOPE_FOLDERS, inbox);
+	sync_ok(fx, PR_SYNC_SCOPE_FOLDERS, archive);
+	in_inbox = store_messages(fx, "INBOX");
+	in_archive = store_messages(fx, "Archive");
+	g_assert_cmpuint(in_inbox->len, ==, 6);
+	g_assert_cmpuint(in_archive->len, ==, 6);
+	inbox_ids = message_ids(in_inbox);
+	archive_ids = message_ids(in_archive);
+
+	/* Archive is selected: INBOX's bodies need INBOX examined first */
+	before = pr_sync_get_command_count(fx->sync);
+	fetched = fetch_bodies(fx, inbox_ids, NULL, &error);
+	pr_test_assert_no_error(error);
+	g_assert_cmpuint(fetched->len, ==, 6);
+	g_assert_cmpuint(pr_sync_get_command_count(fx->sync) - before, ==, 2);
+	assert_bodies_match_envelopes(fx, in_inbox);
+
+	/* the sync leaves Archive selected again: one FETCH, no EXAMINE */
+	sync_ok(fx, PR_SYNC_SCOPE_FOLDERS, archive);
+	before = pr_sync_get_command_count(fx->sync);
+	g_clear_pointer(&fetched, g_array_unref);
+	fetched = fetch_bodies(fx, archive_ids, NULL, &error);
+	pr_test_assert_no_error(error);
+	g_assert_cmpuint(fetched->len, ==, 6);
+	g_assert_cmpuint(pr_sync_get_command_count(fx->sync) - before, ==, 1);
+	assert_bodies_match_envelopes(fx, in_archive);
+}
+
 static void
 cancel_on_bytes_cb(PrProgress *progress, gpointer user_data)
 {
@@ -1759,6 +1835,7 @@ main(gint argc, gchar **argv)
 	ADD("/sync/bodies", test_bodies, NULL);
 	ADD("/sync/cancel", test_cancel, NULL);
 	ADD("/sync/bodies-cancel", test_bodies_cancel, NULL);
+	ADD("/sync/bodies-selected", test_bodies_selected, NULL);
 	ADD("/sync/vanished-folder", test_vanished_folder, NULL);
 	ADD("/sync/folder-path", test_folder_path, NULL);
 	ADD("/sync/seen-restart", test_seen_restart, NULL);
