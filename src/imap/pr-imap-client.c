@@ -65,6 +65,7 @@ struct _PrImapClient {
 	gboolean soft_cancel;
 
 	PrImapClientState state;
+	GIOStream *tls_pending; /* a TLS connection until its handshake ends */
 	guint select_generation;
 	GSocketConnection *socket_conn;
 	GIOStream *iostream; /* socket_conn or the TLS connection over it */
@@ -228,6 +229,7 @@ pr_imap_client_teardown(PrImapClient *self)
 	g_clear_object(&self->istream);
 	g_clear_object(&self->ostream);
 	g_clear_object(&self->iostream);
+	g_clear_object(&self->tls_pending);
 	g_clear_object(&self->socket_conn);
 	g_queue_clear_full(&self->outq, (GDestroyNotify)g_bytes_unref);
 	self->writing = FALSE;
@@ -1184,8 +1186,9 @@ pr_imap_client_start_tls(PrImapClient *self)
 					 self->io_cancellable,
 					 pr_imap_client_handshake_cb,
 					 g_object_ref(self));
-	g_object_set_data_full(
-		G_OBJECT(self->socket_conn), "pr-imap-tls", g_steal_pointer(&tls), g_object_unref);
+	/* held here, not on the socket connection it wraps: that would be a reference cycle,
+	 * and a connection whose handshake never ended would keep its socket open */
+	g_set_object(&self->tls_pending, tls);
 }
 
 static gchar *
@@ -1259,6 +1262,7 @@ pr_imap_client_handshake_cb(GObject *source, GAsyncResult *res, gpointer user_da
 		pr_imap_client_remember_certificate(self, peer);
 	self->tls_active = TRUE;
 	pr_imap_client_set_stream(self, G_IO_STREAM(tls));
+	g_clear_object(&self->tls_pending);
 	pr_imap_client_start_ticking(self);
 
 	if (self->security == PR_IMAP_SECURITY_STARTTLS) {

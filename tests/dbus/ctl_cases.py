@@ -712,8 +712,7 @@ class Ctl(unittest.TestCase):
         self.assertIs(info["complete"], True)
 
     def test_75_fetch_show_equals_maildir(self):
-        if not MAILDIR:
-            self.skipTest("PR_TEST_MAILDIR is not set")
+        self.assertTrue(MAILDIR, "with-dovecot sets PR_TEST_MAILDIR")
         first = self.inbox("--limit", "1")[0]
         expected = maildir_file(first["message-id"])
         self.assertIsNotNone(expected, "the seeded message in the maildir")

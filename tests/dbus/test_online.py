@@ -3,10 +3,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Staying online: ConnectAndSync's three complete_after modes, BackgroundSync with
 WaitForBackground and CancelBackgroundSync, push (IDLE on INBOX, NOTIFY for the other
-folders) and the sync-interval poll without IDLE, reconnecting after the server went away
-(and not retrying a rejected login), Subscribe/Unsubscribe with every subscription-update
-mode, CreateFolder/RenameFolder/DeleteFolder, and Disconnect with delete-on-disconnect
-(UID EXPUNGE, or CLOSE with use-expunge off) logging out every connection.
+folders) and the sync-interval poll without IDLE, the watchdog noticing a connection that
+went silent (a proxy that stops forwarding) and reconnecting, reconnecting after the
+server went away (and not retrying a rejected login), Subscribe/Unsubscribe with every
+subscription-update mode, CreateFolder/RenameFolder/DeleteFolder, and Disconnect with
+delete-on-disconnect (UID EXPUNGE, or CLOSE with use-expunge off) logging out every
+connection.
 
 Each test works on a Dovecot user of its own, so that what one test does to the server is
 invisible to the others; the tests that restart Dovecot have a Stack of their own."""
@@ -19,6 +21,7 @@ import uuid
 import harness
 from harness import (ERR, OBJECT_MANAGER, OPERATION, ROOT, SERVICE, GLib, Stack)
 
+import blackhole_proxy
 import dovecot
 
 V = GLib.Variant
@@ -32,6 +35,7 @@ USERS = {
     "sue": "sue pass",        # subscriptions
     "fred": "fred pass",      # folder create / rename / delete
     "erin": "erin pass",      # delete-on-disconnect
+    "walt": "walt pass",      # watchdog, through a proxy that goes silent
 }
 SEEDS = {
     "alice": {"INBOX": 3},
@@ -42,12 +46,21 @@ SEEDS = {
     "sue": {"INBOX": 2, "Archive": 2, "Projects": 1, "Reports": 1},
     "fred": {"INBOX": 2},
     "erin": {"INBOX": 6, "Archive": 4},
+    "walt": {"INBOX": 4},
 }
 BIG_TOTAL = sum(SEEDS["big"].values())
 
 PUSH_BOUND = 2.0       # the issue's bound: NewMail within 2 s of the delivery
 POLL_INTERVAL = 3      # sync-interval for the poll test (the schema allows any value)
 POLL_MARGIN = 12       # generous: the inbox sync itself, scheduling, a loaded machine
+
+# watchdog: the shortest intervals the schema allows, so that a dead line shows soon
+WD_IDLE_TIMEOUT = 10   # idle-timeout (schema minimum): IDLE re-issued every 9 s
+WD_TIMEOUT = 5         # timeout: seconds an answer (DONE's, a command's) may take
+# generous (a loaded machine): the re-issue interval, a DONE and then a main-connection
+# command running into the timeout, scheduling; a never-firing watchdog exceeds any bound
+WD_DETECT_BOUND = 3 * (WD_IDLE_TIMEOUT + 2 * WD_TIMEOUT) + 30
+WD_PUSH_BOUND = 30     # NewMail by push (sync-interval, the fallback poll, is 300 s)
 
 ROWS = ("SELECT f.name, m.uid, m.id FROM messages m "
         "JOIN folders f ON f.id = m.folder_id WHERE m.uid IS NOT NULL")
@@ -310,7 +323,7 @@ class OnlineTest(OnlineCase):
         self.assertEqual(p["State"], "disconnected")
 
     # -- 4. push: IDLE on INBOX, NOTIFY for other folders --
-    def _expect_new_mail(self, svc, folder, subject, deliver):
+    def _expect_new_mail(self, svc, folder, subject, deliver, bound=PUSH_BOUND):
         s = self.stack
         mark = s.mark()
         deliver()
@@ -324,7 +337,7 @@ class OnlineTest(OnlineCase):
         subjects = [listed[i]["subject"] for i in ids if i in listed]
         self.assertEqual(len(subjects), len(ids), f"NewMail ids {ids} not in ListMessages")
         self.assertIn(subject, subjects, f"NewMail({folder}, {ids}) is not the new message")
-        self.assertLessEqual(delay, PUSH_BOUND,
+        self.assertLessEqual(delay, bound,
                              f"NewMail({folder}) came {delay:.2f} s after the delivery")
         return ids
 
@@ -353,8 +366,8 @@ class OnlineTest(OnlineCase):
 
         with self.subTest(delivery="NOTIFY: Archive"):
             caps = {c.upper() for c in s.prop(svc, SERVICE, "ServerCapabilities")}
-            if "NOTIFY" not in caps:
-                self.skipTest("the server does not offer NOTIFY")
+            # the fixture's Dovecot has the notify plugin: NOTIFY must be there and used
+            self.assertIn("NOTIFY", caps)
             subject = unique_subject("Archived")
             self._expect_new_mail(svc, "Archive", subject,
                                   lambda: s.server.deliver("pat", "Archive",
@@ -395,9 +408,82 @@ class OnlineTest(OnlineCase):
         self.assertTrue(s.prop(svc, SERVICE, "Connected"))
 
     # -- 8. watchdog --
-    def test_08_watchdog(self):
-        self.skipTest("needs a proxy that stops forwarding silently; the push engine's "
-                      "watchdog is covered by tests/integration/test-push.c")
+    def test_08_watchdog_reconnects_through_silent_proxy(self):
+        # A proxy that silently stops forwarding makes the watchdog reconnect: push's
+        # liveness cycle (DONE + IDLE, here every re-issue interval of idle-timeout less a
+        # tenth, with `timeout` for the answer) finds the dead line, the service reconnects
+        # once the path is back, push runs again, and new mail raises NewMail with no
+        # duplicate in the store.
+        s = self.stack
+        proxy = blackhole_proxy.BlackholeProxy(s.server.host, s.server.imaps_port).start()
+        self.addCleanup(proxy.stop)
+        svc = self.account("walt", "watchdog", folder_sync="all", port=proxy.port,
+                           idle_timeout=WD_IDLE_TIMEOUT, timeout=WD_TIMEOUT)
+        self.addCleanup(proxy.forward)  # cleanups run last first: before offline()
+        offset = s.log_size()
+        s.full_sync(svc)
+        self.assertTrue(self.wait_push("watchdog", offset), "push did not start")
+        self.assertEqual(proxy.open_connections(), (2, 0, 0),
+                         "the main and the push connection through the proxy")
+        first = unique_subject("Before the silence")
+        self._expect_new_mail(svc, "INBOX", first,
+                              lambda: s.server.deliver("walt", "INBOX", make_message(first)),
+                              bound=WD_PUSH_BOUND)
+        before = self.rows("watchdog")
+        self.assertEqual(len(before), SEEDS["walt"]["INBOX"] + 1)
+
+        # the path goes silent: no byte either way, no FIN, no RST
+        mark = s.mark()
+        proxy.silence()
+        s.wait_until(lambda: False in s.property_changes(svc, SERVICE, "Connected",
+                                                         since=mark),
+                     WD_DETECT_BOUND, "Connected false after the connection went silent "
+                     f"(idle-timeout {WD_IDLE_TIMEOUT} s, timeout {WD_TIMEOUT} s)")
+        self.assertTrue(s.prop(svc, SERVICE, "LastError")[0].endswith("Timeout"),
+                        f"LastError {s.prop(svc, SERVICE, 'LastError')}")
+        s.wait_until(lambda: "connecting" in s.property_changes(svc, SERVICE, "State",
+                                                               since=mark), 30,
+                     "State 'connecting' after the silent connection was given up")
+        # a reconnect attempt meets the silent proxy too, and must not hang for ever
+        s.wait_until(lambda: proxy.accepted_silent >= 1, WD_DETECT_BOUND,
+                     "a reconnect attempt while the proxy is silent")
+        self.assertFalse(s.prop(svc, SERVICE, "Connected"))
+        self.assertNotEqual(s.prop(svc, SERVICE, "State"), "disconnected",
+                            "the service gave up while the path was silent")
+
+        # the path is back for new connections: the service gets through again
+        up = s.mark()
+        offset = s.log_size()
+        proxy.forward()
+        s.wait_until(lambda: True in s.property_changes(svc, SERVICE, "Connected", since=up),
+                     WD_DETECT_BOUND, "Connected true again once the proxy forwards")
+        self.assertTrue(s.prop(svc, SERVICE, "Connected"))
+        self.assertTrue(self.wait_push("watchdog", offset, timeout=60),
+                        "push did not start again after the reconnect")
+        # the connections that went silent under the daemon were given up, not kept open,
+        # and so were the attempts made while it was silent (their TLS handshake never
+        # ended)
+        try:
+            s.wait_until(lambda: proxy.open_connections()[1:] == (0, 0), WD_DETECT_BOUND)
+        except AssertionError:
+            self.fail("the daemon keeps connections that went silent open (forwarding, "
+                      f"silenced, accepted while silent: {proxy.open_connections()})")
+
+        second = unique_subject("After the reconnect")
+        self._expect_new_mail(svc, "INBOX", second,
+                              lambda: s.server.deliver("walt", "INBOX", make_message(second)),
+                              bound=WD_PUSH_BOUND)
+        after = self.rows("watchdog")
+        self.assertEqual(len(after), len(before) + 1, "messages stored after the reconnect")
+        changed = sorted(k for k, i in before.items() if after.get(k) != i)
+        self.assertEqual(changed, [], "ids of earlier messages changed")
+        subjects = [m["subject"] for _, m in s.list_messages(svc, "INBOX")]
+        self.assertEqual((subjects.count(first), subjects.count(second)), (1, 1),
+                         "a message listed twice")
+        self.assertStoreEqualsServer(s, svc, user="walt")
+
+        s.wait_op(s.disconnect(svc), timeout=60)
+        self.assertFalse(s.prop(svc, SERVICE, "Connected"))
 
     # -- 9. subscriptions --
     def _lsub(self, user):
