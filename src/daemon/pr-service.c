@@ -111,8 +111,9 @@ struct _PrService {
 	PrPush *push;
 	GCancellable *push_cancellable;
 	guint push_retry_id;
-	gboolean sync_dirty; /* sync settings changed: the next sync uses the new ones */
-	gboolean online;     /* the user wants the account connected: a drop reconnects */
+	gboolean sync_dirty;	  /* sync settings changed: the next sync uses the new ones */
+	gboolean online;	  /* the user wants the account connected: a drop reconnects */
+	gboolean push_after_sync; /* push waits for the first full sync of the connection */
 	guint reconnect_id;
 	guint reconnect_attempt;
 	gboolean removed;
@@ -537,22 +538,39 @@ pr_service_job_connect(PrService *self, PrJob *job)
 
 /* Sync ------------------------------------------------------------------------------------ */
 
+static void pr_service_start_push(PrService *self);
+
+/* The first full sync of a connection ended: now the push connection, which would only
+ * have competed with it for the server (its login, its SELECT of the inbox); its
+ * catch-up sync covers what arrived meanwhile. */
+static void
+pr_service_push_after_sync(PrService *self, PrSyncScope scope)
+{
+	if (!self->push_after_sync || scope != PR_SYNC_SCOPE_FULL)
+		return;
+	self->push_after_sync = FALSE;
+	pr_service_start_push(self);
+}
+
 static void
 pr_service_sync_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(JobCall) call = user_data;
 	PrService *self = call->self;
 	PrJob *job = call->job;
+	PrSyncScope scope = job->scope; /* the job is gone once done */
 	g_autoptr(GError) error = NULL;
 
 	if (!pr_sync_run_finish(PR_SYNC(source), res, &error)) {
 		pr_service_job_done(self, job, g_steal_pointer(&error));
+		pr_service_push_after_sync(self, scope);
 		return;
 	}
 	if (job->scope == PR_SYNC_SCOPE_FULL)
 		pr_dbus_imap4_service_set_last_sync(self->iface,
 						    g_get_real_time() / G_USEC_PER_SEC);
 	pr_service_job_done(self, job, NULL);
+	pr_service_push_after_sync(self, scope);
 }
 
 static void
@@ -922,7 +940,8 @@ pr_service_stay_online(PrService *self)
 	if (self->resync_id == 0 && config->sync_interval > 0)
 		self->resync_id =
 			g_timeout_add_seconds(config->sync_interval, pr_service_resync_cb, self);
-	pr_service_start_push(self);
+	if (!self->push_after_sync)
+		pr_service_start_push(self);
 }
 
 static void pr_service_job_disconnect(PrService *self, PrJob *job);
@@ -963,6 +982,7 @@ pr_service_connected(PrService *self, PrJob *job)
 {
 	self->online = TRUE;
 	self->reconnect_attempt = 0;
+	self->push_after_sync = FALSE;
 	if (job->reconnect) {
 		/* back online: catch up on the inbox, then carry on as before */
 		PrJob *sync = g_new0(PrJob, 1);
@@ -984,17 +1004,20 @@ pr_service_connected(PrService *self, PrJob *job)
 		pr_service_job_done(self, job, NULL);
 		return;
 	case PR_COMPLETE_AFTER_CONNECT:
+		self->push_after_sync = TRUE;
 		pr_service_stay_online(self);
 		pr_service_start_background_sync(self);
 		pr_service_job_done(self, job, NULL);
 		return;
 	case PR_COMPLETE_AFTER_SYNC:
+		self->push_after_sync = TRUE;
 		pr_service_stay_online(self);
 		job->scope = PR_SYNC_SCOPE_FULL;
 		pr_service_start_sync(self, job);
 		return;
 	case PR_COMPLETE_AFTER_DISCONNECT:
 		/* the operation lives until the connection ends; the full sync runs first */
+		self->push_after_sync = TRUE;
 		pr_service_stay_online(self);
 		self->stay_online = g_new0(PrJob, 1);
 		self->stay_online->operation = g_object_ref(job->operation);
