@@ -816,7 +816,8 @@ pr_store_query_ids(PrStore *self, PrStoreStmtId id, gint64 a, gint64 b, GError *
 	if (stmt == NULL)
 		return NULL;
 	sqlite3_bind_int64(stmt, 1, a);
-	sqlite3_bind_int64(stmt, 2, b);
+	if (sqlite3_bind_parameter_count(stmt) >= 2)
+		sqlite3_bind_int64(stmt, 2, b);
 	while (TRUE) {
 		guint64 value;
 		if (!pr_store_step_row(self, stmt, &row, error))
@@ -836,8 +837,7 @@ pr_store_get_missing_bodies(PrStore *self, gint64 folder_id, GError **error)
 
 	if (!pr_store_folder_check(self, folder_id, NULL, error))
 		return NULL;
-	return pr_store_query_ids(
-		self, STMT_MESSAGE_MISSING, folder_id, PR_STORE_DOWNLOAD_COMPLETE, error);
+	return pr_store_query_ids(self, STMT_MESSAGE_MISSING, folder_id, 0, error);
 }
 
 GArray *
@@ -882,6 +882,9 @@ pr_store_get_removed_since(PrStore *self, gint64 folder_id, guint64 since, GErro
 }
 
 /* Message bodies ------------------------------------------------------------------------ */
+
+/* STMT_MESSAGE_MISSING spells PR_STORE_DOWNLOAD_COMPLETE as 2, for its partial index */
+G_STATIC_ASSERT(PR_STORE_DOWNLOAD_COMPLETE == 2);
 
 gchar *
 pr_store_get_body_path(PrStore *self, guint64 id)

@@ -84,6 +84,10 @@ const gchar *const pr_store_migrations[] = {
 	" UPDATE folders SET message_count = message_count + 1,"
 	" unseen_count = unseen_count + (NEW.seen = 0) WHERE id = NEW.folder_id;"
 	" END;",
+	/* v3: the messages whose body is missing, found without reading every row of a
+	 * folder (GetMail "all" on a large folder); the condition is the statement's */
+	"CREATE INDEX messages_folder_missing ON messages (folder_id, uid DESC, id DESC)"
+	" WHERE download <> 2;",
 };
 
 const guint pr_store_migrations_len = G_N_ELEMENTS(pr_store_migrations);
@@ -194,7 +198,8 @@ const gchar *const pr_store_sql[STMT_LAST] = {
 	[STMT_MESSAGE_GET_BY_UID] = "SELECT " PR_STORE_MESSAGE_COLUMNS ", f.name FROM messages m "
 				    "JOIN folders f ON f.id = m.folder_id "
 				    "WHERE m.folder_id = ?1 AND m.uid = ?2",
-	[STMT_MESSAGE_MISSING] = "SELECT id FROM messages WHERE folder_id = ?1 AND download <> ?2 "
+	/* download <> 2 (PR_STORE_DOWNLOAD_COMPLETE) as a literal: the partial index's own */
+	[STMT_MESSAGE_MISSING] = "SELECT id FROM messages WHERE folder_id = ?1 AND download <> 2 "
 				 "ORDER BY uid DESC, id DESC",
 	[STMT_MESSAGE_CHANGES] = "SELECT id, uid, seen, changed FROM messages "
 				 "WHERE folder_id = ?1 AND changed > ?2 ORDER BY changed, id",

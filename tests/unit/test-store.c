@@ -274,7 +274,7 @@ test_store_create(Fixture *fx, gconstpointer user_data)
 	}
 
 	g_clear_object(&fx->store);
-	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 3);
 	g_assert_cmpint(db_query(fx->dir, "SELECT COUNT(*) FROM folders"), ==, 3);
 }
 
@@ -338,7 +338,7 @@ test_store_reopen(Fixture *fx, gconstpointer user_data)
 	g_assert_null(pr_store_get_folder(fx->store, "local:Sent", &error));
 	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
 	g_clear_object(&fx->store);
-	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 3);
 	db_query_full(fx->dir, "PRAGMA journal_mode", &journal_mode);
 	g_assert_cmpstr(journal_mode, ==, "wal");
 	g_assert_cmpint(
@@ -1209,10 +1209,17 @@ test_store_migrate_counts(Fixture *fx, gconstpointer user_data)
 	db_query(fx->dir, "DROP TRIGGER messages_count_update");
 	db_query(fx->dir, "ALTER TABLE folders DROP COLUMN message_count");
 	db_query(fx->dir, "ALTER TABLE folders DROP COLUMN unseen_count");
+	db_query(fx->dir, "DROP INDEX messages_folder_missing");
 	db_query(fx->dir, "PRAGMA user_version = 1");
 
 	fixture_reopen(fx);
-	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 2);
+	g_assert_cmpint(db_query(fx->dir, "PRAGMA user_version"), ==, 3);
+	/* v3: the index of missing bodies */
+	g_assert_cmpint(db_query(fx->dir,
+				 "SELECT COUNT(*) FROM sqlite_master WHERE name = "
+				 "'messages_folder_missing'"),
+			==,
+			1);
 	assert_counts(fx->store, inbox, 5, 3);
 	assert_counts(fx->store, other, 1, 0);
 	assert_counts_consistent(fx);
