@@ -1332,6 +1332,20 @@ pr_sync_mailbox_select_cb(GObject *source, GAsyncResult *res, gpointer user_data
 	pr_sync_mailbox_selected(task);
 }
 
+/* The SELECT, or what stands for it (see pr_sync_mailbox_async()). */
+static void
+pr_sync_mailbox_run_select(PrSync *self, GTask *task, PrImapCommand *command)
+{
+	/* the handler borrows the task: the callback holds it until the tagged response */
+	pr_sync_run_command_with_handler(self,
+					 command,
+					 pr_sync_mailbox_select_untagged_cb,
+					 task,
+					 g_task_get_cancellable(task),
+					 pr_sync_mailbox_select_cb,
+					 g_object_ref(task));
+}
+
 void
 pr_sync_mailbox_async(PrSync *self,
 		      const gchar *name,
@@ -1408,13 +1422,7 @@ pr_sync_mailbox_async(PrSync *self,
 					   "(UID FLAGS) (CHANGEDSINCE %" G_GUINT64_FORMAT
 					   " VANISHED)",
 					   data->folder->highestmodseq);
-		pr_sync_run_command_with_handler(self,
-						 command,
-						 pr_sync_mailbox_select_untagged_cb,
-						 task,
-						 cancellable,
-						 pr_sync_mailbox_select_cb,
-						 g_object_ref(task));
+		pr_sync_mailbox_run_select(self, task, command);
 		return;
 	}
 	/* read-write: \Seen may be written back */
@@ -1435,14 +1443,7 @@ pr_sync_mailbox_async(PrSync *self,
 	} else if (data->method >= PR_SYNC_METHOD_CONDSTORE) {
 		pr_imap_command_add_atom(command, "(CONDSTORE)");
 	}
-	/* the handler borrows the task: the callback holds it until the tagged response */
-	pr_sync_run_command_with_handler(self,
-					 command,
-					 pr_sync_mailbox_select_untagged_cb,
-					 task,
-					 cancellable,
-					 pr_sync_mailbox_select_cb,
-					 g_object_ref(task));
+	pr_sync_mailbox_run_select(self, task, command);
 }
 
 gboolean

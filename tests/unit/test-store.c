@@ -1538,6 +1538,21 @@ flush_async_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	*result = g_object_ref(res);
 }
 
+/* pr_store_bodies_flush_async() to its end; the ids it marked replace @flushed's. */
+static void
+flush_async_wait(Fixture *fx, PrStoreBodyBatch *batch, GArray *flushed)
+{
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+
+	pr_store_bodies_flush_async(batch, flush_async_cb, &result);
+	while (result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	g_array_set_size(flushed, 0);
+	g_assert_true(pr_store_bodies_flush_finish(fx->store, result, flushed, &error));
+	g_assert_no_error(error);
+}
+
 /* The asynchronous flush: the batch may grow while it syncs; a message gone before the
  * flush read the index loses its body; the next flush takes what came meanwhile. */
 static void
@@ -1586,23 +1601,12 @@ test_store_body_flush_async(Fixture *fx, gconstpointer user_data)
 	}
 	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
 
-	g_clear_object(&result);
-	pr_store_bodies_flush_async(batch, flush_async_cb, &result);
-	while (result == NULL)
-		g_main_context_iteration(NULL, TRUE);
-	g_array_set_size(flushed, 0);
-	g_assert_true(pr_store_bodies_flush_finish(fx->store, result, flushed, &error));
-	g_assert_no_error(error);
+	flush_async_wait(fx, batch, flushed);
 	g_assert_cmpuint(flushed->len, ==, 1);
 	assert_body(fx->store, ids[2], "three");
 
 	/* nothing queued: an empty result */
-	g_clear_object(&result);
-	pr_store_bodies_flush_async(batch, flush_async_cb, &result);
-	while (result == NULL)
-		g_main_context_iteration(NULL, TRUE);
-	g_array_set_size(flushed, 0);
-	g_assert_true(pr_store_bodies_flush_finish(fx->store, result, flushed, &error));
+	flush_async_wait(fx, batch, flushed);
 	g_assert_cmpuint(flushed->len, ==, 0);
 	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 2);
 }
