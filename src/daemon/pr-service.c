@@ -1241,6 +1241,20 @@ pr_service_fetch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	pr_service_job_done(self, job, NULL);
 }
 
+/* Downloads @job's bodies over @sync's connection (the main one or the reader). */
+static void
+pr_service_fetch_on(PrService *self, PrSync *sync, PrJob *job)
+{
+	pr_progress_set_stage(pr_operation_get_progress(job->operation), "fetching");
+	pr_sync_fetch_bodies_async(sync,
+				   (const guint64 *)job->ids->data,
+				   job->ids->len,
+				   pr_operation_get_progress(job->operation),
+				   pr_operation_get_cancellable(job->operation),
+				   pr_service_fetch_cb,
+				   job_call_new(self, job));
+}
+
 static void
 pr_service_job_get_mail(PrService *self, PrJob *job)
 {
@@ -1251,14 +1265,7 @@ pr_service_job_get_mail(PrService *self, PrJob *job)
 			g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
 		return;
 	}
-	pr_progress_set_stage(pr_operation_get_progress(job->operation), "fetching");
-	pr_sync_fetch_bodies_async(self->sync,
-				   (const guint64 *)job->ids->data,
-				   job->ids->len,
-				   pr_operation_get_progress(job->operation),
-				   pr_operation_get_cancellable(job->operation),
-				   pr_service_fetch_cb,
-				   job_call_new(self, job));
+	pr_service_fetch_on(self, self->sync, job);
 }
 
 /* Reading beside a background sync --------------------------------------------------------- */
@@ -1268,14 +1275,7 @@ pr_service_job_get_mail(PrService *self, PrJob *job)
 static void
 pr_service_reader_fetch(PrService *self, PrJob *job)
 {
-	pr_progress_set_stage(pr_operation_get_progress(job->operation), "fetching");
-	pr_sync_fetch_bodies_async(self->reader_sync,
-				   (const guint64 *)job->ids->data,
-				   job->ids->len,
-				   pr_operation_get_progress(job->operation),
-				   pr_operation_get_cancellable(job->operation),
-				   pr_service_fetch_cb,
-				   job_call_new(self, job));
+	pr_service_fetch_on(self, self->reader_sync, job);
 }
 
 static void

@@ -901,31 +901,33 @@ pr_store_bucket_path(PrStore *self, guint bucket)
 	return g_strdup_printf("%s/%02x", self->messages_dir, bucket);
 }
 
+/* O_CREAT | O_EXCL with a random suffix, mode 0600; *tmp_path is the name tried. */
+static gint
+pr_store_body_mkstemp(PrStore *self, guint64 id, gchar **tmp_path)
+{
+	*tmp_path = g_strdup_printf("%s/%02x/.%" G_GUINT64_FORMAT ".eml.tmp-XXXXXX",
+				    self->messages_dir,
+				    (guint)(id % 256),
+				    id);
+	return g_mkstemp_full(*tmp_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+}
+
 /* A new temporary file for the body of @id, its bucket made on first use. */
 static GOutputStream *
 pr_store_body_create(PrStore *self, guint64 id, GError **error)
 {
 	g_autofree gchar *tmp_path = NULL;
-	gint fd;
+	gint fd = pr_store_body_mkstemp(self, id, &tmp_path);
 
-	for (guint attempt = 0;; attempt++) {
-		g_free(tmp_path);
-		tmp_path = g_strdup_printf("%s/%02x/.%" G_GUINT64_FORMAT ".eml.tmp-XXXXXX",
-					   self->messages_dir,
-					   (guint)(id % 256),
-					   id);
-		/* O_CREAT | O_EXCL with a random suffix, mode 0600 */
-		fd = g_mkstemp_full(tmp_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-		if (fd >= 0 || errno != ENOENT || attempt > 0)
-			break;
-		{
-			g_autofree gchar *bucket = pr_store_bucket_path(self, (guint)(id % 256));
-			if (g_mkdir(bucket, 0700) != 0 && errno != EEXIST) {
-				pr_store_set_errno_error(
-					error, errno, _("Cannot create %s"), bucket);
-				return NULL;
-			}
+	if (fd < 0 && errno == ENOENT) {
+		/* the bucket is made on first use */
+		g_autofree gchar *bucket = pr_store_bucket_path(self, (guint)(id % 256));
+		if (g_mkdir(bucket, 0700) != 0 && errno != EEXIST) {
+			pr_store_set_errno_error(error, errno, _("Cannot create %s"), bucket);
+			return NULL;
 		}
+		g_clear_pointer(&tmp_path, g_free);
+		fd = pr_store_body_mkstemp(self, id, &tmp_path);
 	}
 	if (fd < 0) {
 		pr_store_set_errno_error(error, errno, _("Cannot create %s"), tmp_path);
