@@ -114,12 +114,17 @@ struct _PrService {
 	gboolean sync_dirty;	  /* sync settings changed: the next sync uses the new ones */
 	gboolean online;	  /* the user wants the account connected: a drop reconnects */
 	gboolean push_after_sync; /* push waits for the first full sync of the connection */
+	gboolean push_pending;	  /* then for a moment without work (pr_service_push_when_quiet) */
+	guint push_quiet_id;
 	guint reconnect_id;
 	guint reconnect_attempt;
 	gboolean removed;
 };
 
 G_DEFINE_TYPE(PrService, pr_service, G_TYPE_OBJECT)
+
+/* how long the account must have had no work before the push connection starts */
+#define PR_SERVICE_PUSH_QUIET_MS 250
 
 static void pr_service_run_next(PrService *self);
 static void pr_service_job_connect(PrService *self, PrJob *job);
@@ -540,16 +545,51 @@ pr_service_job_connect(PrService *self, PrJob *job)
 
 static void pr_service_start_push(PrService *self);
 
-/* The first full sync of a connection ended: now the push connection, which would only
- * have competed with it for the server (its login, its SELECT of the inbox); its
+static gboolean
+pr_service_is_quiet(PrService *self)
+{
+	return self->current == NULL && self->background == NULL && self->reading == NULL &&
+	       g_queue_is_empty(&self->jobs);
+}
+
+static gboolean
+pr_service_push_quiet_cb(gpointer user_data)
+{
+	PrService *self = PR_SERVICE(user_data);
+
+	self->push_quiet_id = 0;
+	/* not quiet after all: the end of that work asks again */
+	if (!self->push_pending || !pr_service_is_quiet(self))
+		return G_SOURCE_REMOVE;
+	self->push_pending = FALSE;
+	pr_service_start_push(self);
+	return G_SOURCE_REMOVE;
+}
+
+/* The push connection (its login, its SELECT of the inbox) would only compete for the
+ * server with the first full sync of a connection and with what a client asks for right
+ * after it (a GetMail, say): it starts once the account has had no work for a moment. Its
  * catch-up sync covers what arrived meanwhile. */
+static void
+pr_service_push_when_quiet(PrService *self)
+{
+	if (!self->push_pending || self->client == NULL || !pr_service_is_quiet(self))
+		return;
+	if (self->push_quiet_id != 0)
+		g_source_remove(self->push_quiet_id);
+	self->push_quiet_id =
+		g_timeout_add(PR_SERVICE_PUSH_QUIET_MS, pr_service_push_quiet_cb, self);
+}
+
+/* The first full sync of a connection ended: push may start when the account is quiet. */
 static void
 pr_service_push_after_sync(PrService *self, PrSyncScope scope)
 {
 	if (!self->push_after_sync || scope != PR_SYNC_SCOPE_FULL)
 		return;
 	self->push_after_sync = FALSE;
-	pr_service_start_push(self);
+	self->push_pending = TRUE;
+	pr_service_push_when_quiet(self);
 }
 
 static void
@@ -730,6 +770,11 @@ pr_service_push_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_dat
 static void
 pr_service_stop_push(PrService *self)
 {
+	self->push_pending = FALSE;
+	if (self->push_quiet_id != 0) {
+		g_source_remove(self->push_quiet_id);
+		self->push_quiet_id = 0;
+	}
 	if (self->push_retry_id != 0) {
 		g_source_remove(self->push_retry_id);
 		self->push_retry_id = 0;
@@ -923,6 +968,7 @@ pr_service_start_push(PrService *self)
 	if (!config->idle || self->client == NULL ||
 	    !pr_imap_client_has_capability(self->client, "IDLE"))
 		return;
+	g_debug("%s: starting push", self->id);
 	self->push_cancellable = g_cancellable_new();
 	pr_secrets_lookup_async(self->id,
 				"imap",
@@ -1441,8 +1487,10 @@ pr_service_run_next(PrService *self)
 		return;
 	}
 	job = g_queue_pop_head(&self->jobs);
-	if (job == NULL)
+	if (job == NULL) {
+		pr_service_push_when_quiet(self);
 		return;
+	}
 	if (job->background)
 		self->background = job;
 	else

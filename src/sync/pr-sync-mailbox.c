@@ -918,6 +918,31 @@ pr_sync_search_command(PrSync *self, guint32 since_uid, gboolean criteria)
 	return command;
 }
 
+/*
+ * After a SELECT with QRESYNC that reported no expunge, the FETCH responses it sent cover
+ * every message that arrived since (their MODSEQ is higher than the one we gave). When
+ * those above the stored UIDNEXT account for all that EXISTS grew by, they are the new
+ * UIDs and no UID SEARCH is needed; otherwise (a server that left some out) it is asked.
+ */
+static GArray *
+pr_sync_new_uids_from_select(MailboxData *data)
+{
+	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
+	PrStoreFolder *stored = data->folder;
+
+	if (data->vanished != NULL || data->exists < stored->messages || !data->have_uidnext)
+		return NULL;
+	for (guint i = 0; i < data->updates->len; i++) {
+		PrImapFetch *fetch = g_ptr_array_index(data->updates, i);
+		if (fetch->uid >= stored->uidnext && fetch->uid < data->uidnext)
+			g_array_append_val(uids, fetch->uid);
+	}
+	pr_sync_uids_sort_unique(uids);
+	if (uids->len != data->exists - stored->messages)
+		return NULL;
+	return g_steal_pointer(&uids);
+}
+
 static void
 pr_sync_mailbox_plan(GTask *task)
 {
@@ -993,6 +1018,14 @@ pr_sync_mailbox_plan(GTask *task)
 	if (candidates && stored->uidnext <= 1) {
 		candidates = FALSE;
 		listing = TRUE;
+	}
+	if (candidates && data->sent_qresync && !data->still_selected) {
+		data->candidates = pr_sync_new_uids_from_select(data);
+		candidates = data->candidates == NULL;
+		if (!candidates)
+			g_debug("%s: the %u new UIDs are those the SELECT reported",
+				data->name,
+				data->candidates->len);
 	}
 	if (all_flags)
 		data->server_flags =

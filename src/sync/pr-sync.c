@@ -344,6 +344,20 @@ pr_sync_collect_search(GPtrArray *untagged, GArray *uids, GError **error)
 	return TRUE;
 }
 
+void
+pr_sync_uids_sort_unique(GArray *uids)
+{
+	guint n = 0;
+
+	g_array_sort(uids, pr_sync_uid_cmp);
+	for (guint i = 0; i < uids->len; i++) {
+		guint32 uid = g_array_index(uids, guint32, i);
+		if (n == 0 || g_array_index(uids, guint32, n - 1) != uid)
+			g_array_index(uids, guint32, n++) = uid;
+	}
+	g_array_set_size(uids, n);
+}
+
 gboolean
 pr_sync_uids_contains(const GArray *sorted, guint32 uid)
 {

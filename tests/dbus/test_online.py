@@ -280,8 +280,19 @@ class OnlineTest(OnlineCase):
         s = self.stack
         svc = self.account("sam", "mode_sync", folder_sync="all")
         mark = s.mark()
+        offset = s.log_size()
         op = s.connect_and_sync(svc, "sync")
         s.wait_op(op)
+        # what a client asks for right after the sync goes first: push (a second login and
+        # SELECT) starts only once the account has had no work for a moment
+        get_mail = s.run(svc, "GetMail", V("(a{sv})", ({"action": V("s", "populate"),
+                                                         "messages": V("s", "all")},)))
+        self.assertTrue(self.wait_push("mode_sync", offset), "push did not start")
+        log = s.log_text(offset)
+        ended = log.find(f"{get_mail} (get-mail) ended")
+        started = log.find("mode_sync: starting push")
+        self.assertGreaterEqual(ended, 0, "the daemon did not log the end of GetMail")
+        self.assertGreater(started, ended, "push started while GetMail ran")
         self.assertEqual(s.prop(op, OPERATION, "State"), "succeeded")
         self.assertNotEqual(s.prop(svc, SERVICE, "LastSync"), 0, "no full sync ran")
         self.assertStoreEqualsServer(s, svc, user="sam")

@@ -859,6 +859,43 @@ test_round_trips(Fixture *fx, gconstpointer user_data)
 	assert_folder_equal(fx, "INBOX");
 }
 
+/* seed: INBOX=30. A new connection's QRESYNC SELECT reports the new messages with the
+ * flag changes: their headers are fetched without a UID SEARCH, unless it also reported
+ * expunges (then the count no longer proves that it reported every new message). */
+static void
+test_round_trips_reconnect(Fixture *fx, gconstpointer user_data)
+{
+	PrSyncOptions options = default_options();
+	const gchar *inbox[] = { "INBOX", NULL };
+	guint before;
+
+	fixture_sync(fx, &options, PR_SYNC_METHOD_QRESYNC);
+	sync_ok(fx, PR_SYNC_SCOPE_FOLDERS, inbox);
+
+	for (guint round = 0; round < 2; round++) {
+		g_clear_object(&fx->sync);
+		pr_test_logout(fx->client);
+		g_clear_object(&fx->client);
+		fx->client = fixture_login();
+		fixture_sync(fx, &options, PR_SYNC_METHOD_QRESYNC);
+
+		server_flag("add", "$Changed", "INBOX", 4 + round);
+		server_append("INBOX", 1 + round, 300);
+		server_append("INBOX", 3 + round, 400);
+		if (round == 1)
+			server_expunge("INBOX", 9);
+		fixture_reset_signals(fx);
+		before = pr_sync_get_command_count(fx->sync);
+		sync_ok(fx, PR_SYNC_SCOPE_FOLDERS, inbox);
+		/* SELECT (QRESYNC), [UID SEARCH,] UID FETCH of the new headers */
+		g_assert_cmpuint(
+			pr_sync_get_command_count(fx->sync) - before, ==, round == 0 ? 2 : 3);
+		g_assert_cmpuint(fx->new_mail->len, ==, 2);
+		g_assert_cmpuint(fx->removed->len, ==, round == 0 ? 0 : 1);
+		assert_folder_equal(fx, "INBOX");
+	}
+}
+
 /* seed: INBOX=5,Archive=10 */
 static void
 test_uidvalidity(Fixture *fx, gconstpointer user_data)
@@ -1830,6 +1867,7 @@ main(gint argc, gchar **argv)
 		ADD(seen, test_seen, GINT_TO_POINTER(methods[i].method));
 		ADD(inbox_new, test_inbox_new, GINT_TO_POINTER(methods[i].method));
 	}
+	ADD("/sync/round-trips/reconnect", test_round_trips_reconnect, NULL);
 	ADD("/sync/uidvalidity", test_uidvalidity, NULL);
 	ADD("/sync/limits", test_limits, NULL);
 	ADD("/sync/search", test_search, NULL);
