@@ -24,6 +24,8 @@ import sys
 import threading
 import time
 
+from server_args import add_server_args
+
 LIT = re.compile(rb"\{(\d+)\+?\}\r\n$")
 CHUNK = 200
 
@@ -39,11 +41,7 @@ def syncfs(fd):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=10143)
-    ap.add_argument("--user", default="bench")
-    ap.add_argument("--password", default="bench")
-    ap.add_argument("--mailbox", default="INBOX")
+    add_server_args(ap)
     ap.add_argument("--dir", required=True, help="an empty directory for the files")
     a = ap.parse_args()
 

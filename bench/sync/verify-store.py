@@ -19,6 +19,8 @@ import re
 import sqlite3
 import sys
 
+from server_args import add_server_args
+
 FLAGMAP = {"\\seen": "S", "\\flagged": "F", "\\answered": "R", "\\draft": "D", "\\deleted": "T"}
 MID = re.compile(rb"^message-id:[ \t]*(?:\r?\n[ \t]+)?(<[^>]*>)", re.I | re.M)
 DOWNLOAD_COMPLETE = 2  # PrStoreDownload
@@ -73,11 +75,7 @@ def store_index(a):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=10143)
-    ap.add_argument("--user", default="bench")
-    ap.add_argument("--password", default="bench")
-    ap.add_argument("--mailbox", default="INBOX")
+    add_server_args(ap)
     ap.add_argument("--store", required=True, help="the account's store directory")
     ap.add_argument("--bodies", action="store_true", help="also check every body")
     a = ap.parse_args()
