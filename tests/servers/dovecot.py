@@ -75,14 +75,23 @@ def doveadm_binary():
     return shutil.which("doveadm") or "/usr/bin/doveadm"
 
 
-def free_port():
-    """A port the kernel considers free on 127.0.0.1 now (may be taken again later)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+def free_ports(n):
+    """@n distinct ports the kernel considers free on 127.0.0.1 now (may be taken again
+    later). Each stays bound until all are chosen, so that none is handed out twice."""
+    held = []
+    try:
+        ports = []
+        while len(ports) < n:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            held.append(s)
             s.bind((HOST, 0))
             port = s.getsockname()[1]
-        if port not in WELL_KNOWN:
-            return port
+            if port not in WELL_KNOWN:
+                ports.append(port)
+        return ports
+    finally:
+        for s in held:
+            s.close()
 
 
 def mutf7_encode(name):
@@ -391,10 +400,9 @@ service imap-login {{
         self._write_passwd()
         last = None
         for _ in range(START_ATTEMPTS):
-            self.port, self.imaps_port = free_port(), free_port()
-            self.badcert_port = free_port() if self.badcert else None
-            if len({self.port, self.imaps_port, self.badcert_port}) < (3 if self.badcert else 2):
-                continue
+            ports = free_ports(3 if self.badcert else 2)
+            self.port, self.imaps_port = ports[0], ports[1]
+            self.badcert_port = ports[2] if self.badcert else None
             try:
                 self._start_instance("main", self.conf,
                                      [("imap", self.port, False),

@@ -128,6 +128,14 @@ def maildir_hashes(root):
 
 
 class FixtureTest(unittest.TestCase):
+    def test_listeners_on_distinct_ports(self):
+        self.assertEqual(len({PORT, IMAPS, BADCERT}), 3, (PORT, IMAPS, BADCERT))
+        # the picker itself: ports chosen together are never the same one twice
+        import dovecot
+        for _ in range(200):
+            ports = dovecot.free_ports(3)
+            self.assertEqual(len(set(ports)), 3, ports)
+
     def test_login_command_with_awkward_password_over_starttls(self):
         m = imaplib.IMAP4(HOST, PORT, timeout=30)
         self.assertIn("STARTTLS", m.capabilities)
