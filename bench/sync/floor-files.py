@@ -38,6 +38,10 @@ def syncfs(fd):
         raise OSError(e, os.strerror(e))
 
 
+def quoted(s):
+    return b'"' + s.replace("\\", "\\\\").replace('"', '\\"').encode() + b'"'
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -74,25 +78,32 @@ def main():
                     sys.exit(f"floor-files: {line[:40]!r} failed: {got.strip()!r}")
                 return
 
-    cmd(b"a1", b'LOGIN "%s" "%s"' % (a.user.encode(), a.password.encode()))
-    cmd(b"a2", b"EXAMINE " + a.mailbox.encode())
+    cmd(b"a1", b"LOGIN " + quoted(a.user) + b" " + quoted(a.password))
+    cmd(b"a2", b"EXAMINE " + quoted(a.mailbox))
 
-    state = {"n": 0, "bytes": 0, "sync": 0.0, "pending": [], "flusher": None}
+    state = {"n": 0, "bytes": 0, "sync": 0.0, "pending": [], "flusher": None, "error": None}
 
     def flush_now(batch):
-        for tmp, final in batch:
-            os.rename(tmp, final)
-        t = time.monotonic()
-        syncfs(dfd)
-        state["sync"] += time.monotonic() - t
+        try:
+            for tmp, final in batch:
+                os.rename(tmp, final)
+            t = time.monotonic()
+            syncfs(dfd)
+            state["sync"] += time.monotonic() - t
+        except OSError as e:
+            state["error"] = e
 
     def flush(wait=False):
         if state["flusher"] is not None:
             state["flusher"].join()
             state["flusher"] = None
+        if state["error"] is not None:
+            sys.exit(f"floor-files: {state['error']}")
         batch, state["pending"] = state["pending"], []
         if wait:
             flush_now(batch)
+            if state["error"] is not None:
+                sys.exit(f"floor-files: {state['error']}")
             return
         state["flusher"] = threading.Thread(target=flush_now, args=(batch,))
         state["flusher"].start()
@@ -109,7 +120,9 @@ def main():
                 k = rf.readinto(mv[:min(n, len(mv))])
                 if not k:
                     sys.exit("floor-files: connection closed in a literal")
-                os.write(fd, mv[:k])
+                done = 0
+                while done < k:
+                    done += os.write(fd, mv[done:k])
                 n -= k
         finally:
             os.close(fd)

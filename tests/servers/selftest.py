@@ -26,6 +26,7 @@ import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import dovecot  # noqa: E402
 import mailgen  # noqa: E402
 
 if "PR_TEST_IMAP_PORT" not in os.environ:
@@ -131,7 +132,6 @@ class FixtureTest(unittest.TestCase):
     def test_listeners_on_distinct_ports(self):
         self.assertEqual(len({PORT, IMAPS, BADCERT}), 3, (PORT, IMAPS, BADCERT))
         # the picker itself: ports chosen together are never the same one twice
-        import dovecot
         for _ in range(200):
             ports = dovecot.free_ports(3)
             self.assertEqual(len(set(ports)), 3, ports)
