@@ -501,7 +501,7 @@ pr_store_set_flags(PrStore *self, guint64 id, const gchar *const *flags, GError 
 }
 
 GArray *
-pr_store_get_uids(PrStore *self, gint64 folder_id, GError **error)
+pr_store_get_uids(PrStore *self, gint64 folder_id, guint32 min_uid, GError **error)
 {
 	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
 	g_autoptr(PrStoreStmt) stmt = NULL;
@@ -515,6 +515,7 @@ pr_store_get_uids(PrStore *self, gint64 folder_id, GError **error)
 	if (stmt == NULL)
 		return NULL;
 	sqlite3_bind_int64(stmt, 1, folder_id);
+	sqlite3_bind_int64(stmt, 2, min_uid);
 	while (TRUE) {
 		guint32 uid;
 		if (!pr_store_step_row(self, stmt, &row, error))

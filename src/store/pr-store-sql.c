@@ -183,7 +183,7 @@ const gchar *const pr_store_sql[STMT_LAST] = {
 	[STMT_MESSAGE_SET_DOWNLOAD] =
 		"UPDATE messages SET download = ?1, changed = ?2 WHERE id = ?3",
 	[STMT_MESSAGE_UIDS] =
-		"SELECT uid FROM messages WHERE folder_id = ?1 AND uid IS NOT NULL ORDER BY uid",
+		"SELECT uid FROM messages WHERE folder_id = ?1 AND uid >= ?2 ORDER BY uid",
 	[STMT_MESSAGE_UID_FLAGS] =
 		"SELECT uid, flags FROM messages WHERE folder_id = ?1 AND uid IS NOT NULL",
 	[STMT_MESSAGE_DELETE_BY_UID] =

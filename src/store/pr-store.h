@@ -143,8 +143,8 @@ gboolean pr_store_set_flags_by_uid(PrStore *self,
 				   guint64 *id,
 				   GError **error);
 gboolean pr_store_set_flags(PrStore *self, guint64 id, const gchar *const *flags, GError **error);
-/* All UIDs of the folder, ascending (GArray of guint32). */
-GArray *pr_store_get_uids(PrStore *self, gint64 folder_id, GError **error);
+/* The folder's UIDs from @min_uid up (0: all), ascending (GArray of guint32). */
+GArray *pr_store_get_uids(PrStore *self, gint64 folder_id, guint32 min_uid, GError **error);
 /* uid -> flags (space-joined string) for a flag diff; keys GUINT_TO_POINTER(uid). */
 GHashTable *pr_store_get_uid_flags(PrStore *self, gint64 folder_id, GError **error);
 /* Removes the messages with these UIDs (and their files); their ids go to @removed

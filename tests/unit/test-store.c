@@ -786,12 +786,24 @@ test_store_uids(Fixture *fx, gconstpointer user_data)
 	add_message(fx->store, inbox, 0, "\\Draft"); /* a local message: no UID */
 	add_message(fx->store, other, 2, "");
 
-	uids = pr_store_get_uids(fx->store, inbox, &error);
+	uids = pr_store_get_uids(fx->store, inbox, 0, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(uids->len, ==, 3);
 	g_assert_cmpuint(g_array_index(uids, guint32, 0), ==, 1);
 	g_assert_cmpuint(g_array_index(uids, guint32, 1), ==, 3);
 	g_assert_cmpuint(g_array_index(uids, guint32, 2), ==, 5);
+	g_clear_pointer(&uids, g_array_unref);
+
+	/* from a UID up: what a sync asks when only new UIDs are to be told apart */
+	uids = pr_store_get_uids(fx->store, inbox, 3, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(uids->len, ==, 2);
+	g_assert_cmpuint(g_array_index(uids, guint32, 0), ==, 3);
+	g_assert_cmpuint(g_array_index(uids, guint32, 1), ==, 5);
+	g_clear_pointer(&uids, g_array_unref);
+	uids = pr_store_get_uids(fx->store, inbox, 6, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(uids->len, ==, 0);
 
 	flags = pr_store_get_uid_flags(fx->store, inbox, &error);
 	g_assert_no_error(error);
@@ -801,7 +813,7 @@ test_store_uids(Fixture *fx, gconstpointer user_data)
 	g_assert_cmpstr(g_hash_table_lookup(flags, GUINT_TO_POINTER(3)), ==, "$Junk");
 
 	g_clear_pointer(&uids, g_array_unref);
-	uids = pr_store_get_uids(fx->store, 999, &error);
+	uids = pr_store_get_uids(fx->store, 999, 0, &error);
 	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
 	g_assert_null(uids);
 }
@@ -833,7 +845,7 @@ test_store_remove(Fixture *fx, gconstpointer user_data)
 	g_assert_cmpuint(g_array_index(removed, guint64, 0), ==, m3);
 	g_assert_false(g_file_test(p3, G_FILE_TEST_EXISTS));
 	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
-	uids = pr_store_get_uids(fx->store, inbox, &error);
+	uids = pr_store_get_uids(fx->store, inbox, 0, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(uids->len, ==, 3);
 	g_assert_cmpuint(g_array_index(uids, guint32, 1), ==, 5);
@@ -864,7 +876,7 @@ test_store_remove(Fixture *fx, gconstpointer user_data)
 	g_assert_cmpuint(g_array_index(removed, guint64, 1), ==, m7);
 	g_assert_false(g_file_test(p5, G_FILE_TEST_EXISTS));
 	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 3);
-	uids = pr_store_get_uids(fx->store, inbox, &error);
+	uids = pr_store_get_uids(fx->store, inbox, 0, &error);
 	g_assert_no_error(error);
 	g_assert_cmpuint(uids->len, ==, 0);
 	g_assert_false(pr_store_retire_folder_messages(fx->store, 999, NULL, &error));
@@ -1899,7 +1911,7 @@ test_store_bulk(Fixture *fx, gconstpointer user_data)
 	g_assert_cmpuint(folder->unseen, ==, n / 2);
 
 	g_timer_start(timer);
-	uids = pr_store_get_uids(fx->store, inbox, &error);
+	uids = pr_store_get_uids(fx->store, inbox, 0, &error);
 	g_assert_no_error(error);
 	g_test_message("listed UIDs in %.3f ms", g_timer_elapsed(timer, NULL) * 1e3);
 	g_assert_cmpuint(uids->len, ==, n);
