@@ -134,14 +134,6 @@ pr_sync_mailbox_fail(GTask *task, GError *error)
 }
 
 static gint
-pr_sync_uid_asc_cb(gconstpointer a, gconstpointer b)
-{
-	guint32 x = *(const guint32 *)a;
-	guint32 y = *(const guint32 *)b;
-	return x < y ? -1 : (x > y ? 1 : 0);
-}
-
-static gint
 pr_sync_uid_desc_cb(gconstpointer a, gconstpointer b)
 {
 	guint32 x = *(const guint32 *)a;
@@ -791,7 +783,7 @@ pr_sync_mailbox_queries_done(GTask *task)
 			guint32 uid = GPOINTER_TO_UINT(key);
 			g_array_append_val(data->listing, uid);
 		}
-		g_array_sort(data->listing, pr_sync_uid_asc_cb);
+		g_array_sort(data->listing, pr_sync_uid_cmp);
 	}
 	if (!pr_sync_mailbox_apply(task, &error)) {
 		pr_sync_mailbox_fail(task, error);

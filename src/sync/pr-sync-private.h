@@ -69,6 +69,8 @@ gchar *pr_sync_flags_key_from_string(const gchar *joined);
 /* The sorted UIDs of a "* SEARCH" or "* ESEARCH" response set; appends to @uids. */
 gboolean pr_sync_collect_search(GPtrArray *untagged, GArray *uids, GError **error);
 GArray *pr_sync_seqset_expand(const PrImapSeqset *set, guint64 max, GError **error);
+/* Ascending order of guint32 UIDs, for g_array_sort(). */
+gint pr_sync_uid_cmp(gconstpointer a, gconstpointer b);
 void pr_sync_uids_sort_unique(GArray *uids);
 gboolean pr_sync_uids_contains(const GArray *sorted, guint32 uid);
 gchar *pr_sync_render_value(const PrImapValue *value);

@@ -269,7 +269,7 @@ pr_sync_flags_key_from_string(const gchar *joined)
 
 /* UID sets ------------------------------------------------------------------------------ */
 
-static gint
+gint
 pr_sync_uid_cmp(gconstpointer a, gconstpointer b)
 {
 	guint32 x = *(const guint32 *)a;
