@@ -9,7 +9,9 @@
 
 #include "pr-daemon.h"
 #include "pr-dbus-generated.h"
+#include "pr-connector.h"
 #include "pr-error.h"
+#include "pr-options.h"
 #include "pr-imap-probe.h"
 #include "pr-service.h"
 #include "pr-settings.h"
@@ -185,16 +187,11 @@ pr_daemon_handle_remove_service(PrDBusManager *iface,
 {
 	PrDaemon *self = PR_DAEMON(user_data);
 	PrService *service = pr_daemon_find_service_by_path(self, path);
+	g_autoptr(GError) error = NULL;
 	RemoveData *data;
 
-	if (g_variant_n_children(options) > 0) {
-		const gchar *key = NULL;
-		g_variant_get_child(options, 0, "{&sv}", &key, NULL);
-		g_dbus_method_invocation_return_error(invocation,
-						      PR_ERROR,
-						      PR_ERROR_INVALID_ARGUMENT,
-						      _("Unknown option “%s”"),
-						      key);
+	if (!pr_options_check(options, PR_OPTIONS_KIND_OPTION, NULL, 0, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
 	}
 	if (service == NULL) {
@@ -276,13 +273,7 @@ pr_daemon_handle_probe_server(PrDBusManager *iface,
 	pr_imap_security_from_string(config->security, &security);
 	probe = pr_imap_probe_new(config->host, config->port_effective, security);
 	pr_imap_probe_set_timeout(probe, config->timeout);
-	if (config->tls_ca_file != NULL && config->tls_ca_file[0] != '\0' &&
-	    !pr_imap_probe_set_ca_file(probe, config->tls_ca_file, &error)) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	if (config->tls_pinned_certificate != NULL && config->tls_pinned_certificate[0] != '\0' &&
-	    !pr_imap_probe_set_pinned_certificate(probe, config->tls_pinned_certificate, &error)) {
+	if (!pr_connector_apply_trust(config, pr_imap_probe_get_client(probe), &error)) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
 	}

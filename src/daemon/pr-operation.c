@@ -8,6 +8,7 @@
 
 #include "pr-dbus-generated.h"
 #include "pr-error.h"
+#include "pr-options.h"
 #include "pr-operation.h"
 
 /* The Progress signal is sent at most this often. */
@@ -227,25 +228,23 @@ pr_operation_set_result_value(PrOperation *self, const gchar *key, GVariant *val
 void
 pr_operation_set_cancelable(PrOperation *self, gboolean cancelable)
 {
+	g_return_if_fail(PR_IS_OPERATION(self));
+	if (self->finished || pr_dbus_imap4_operation_get_cancelable(self->iface) == cancelable)
+		return;
 	pr_dbus_imap4_operation_set_cancelable(self->iface, cancelable);
+	/* a client deciding whether to offer "Cancel" sees it before the operation ends */
+	g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
 }
 
 static gboolean
 pr_operation_check_options(GDBusMethodInvocation *invocation, GVariant *options)
 {
-	GVariantIter iter;
-	const gchar *key;
+	g_autoptr(GError) error = NULL;
 
-	g_variant_iter_init(&iter, options);
-	if (g_variant_iter_next(&iter, "{&sv}", &key, NULL)) {
-		g_dbus_method_invocation_return_error(invocation,
-						      PR_ERROR,
-						      PR_ERROR_INVALID_ARGUMENT,
-						      _("Unknown option “%s”"),
-						      key);
-		return FALSE;
-	}
-	return TRUE;
+	if (pr_options_check(options, PR_OPTIONS_KIND_OPTION, NULL, 0, &error))
+		return TRUE;
+	g_dbus_method_invocation_return_gerror(invocation, error);
+	return FALSE;
 }
 
 static gboolean

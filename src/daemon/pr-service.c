@@ -12,80 +12,19 @@
 #include "pr-daemon.h"
 #include "pr-dbus-generated.h"
 #include "pr-error.h"
-#include "pr-imap-client.h"
-#include "pr-imap-utf7.h"
+#include "pr-options.h"
 #include "pr-secrets.h"
 #include "pr-service.h"
+#include "pr-session.h"
 #include "pr-settings.h"
 #include "pr-store.h"
-#include "pr-push.h"
-#include "pr-sync.h"
+#include "pr-variant.h"
 
 /*
- * Requests that do network work become jobs: each job owns an exported operation, and
- * the jobs of one account run one at a time in the order they came (one writer per
- * account). Reads of the store answer at once, online or not.
+ * One account's org.postroom.Postroom1.Imap4Service: each method checks its arguments and
+ * either answers from the store at once or queues a job on the account's session, which
+ * runs it and reports through the job's operation.
  */
-
-typedef struct _PrJob PrJob;
-typedef void (*PrJobFunc)(PrService *self, PrJob *job);
-
-typedef enum {
-	PR_COMPLETE_AFTER_NONE,
-	PR_COMPLETE_AFTER_CONNECT,
-	PR_COMPLETE_AFTER_SYNC,
-	PR_COMPLETE_AFTER_DISCONNECT,
-} PrCompleteAfter;
-
-struct _PrJob {
-	PrOperation *operation;
-	PrJobFunc run;
-	PrJobFunc then; /* what a connecting job does once connected */
-	PrSyncScope scope;
-	gchar **folders;
-	GArray *ids; /* guint64 */
-	PrCompleteAfter complete_after;
-	gboolean disconnect_after;
-	gboolean background; /* no client waits for it: BackgroundSync */
-	gboolean read_only;  /* may run beside a background sync, on the reader connection */
-	gboolean reconnect;  /* re-establishing a dropped connection */
-};
-
-static void
-pr_job_free(PrJob *job)
-{
-	g_clear_object(&job->operation);
-	g_strfreev(job->folders);
-	if (job->ids != NULL)
-		g_array_unref(job->ids);
-	g_free(job);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrJob, pr_job_free)
-
-/* The service and the job an async step belongs to. */
-typedef struct {
-	PrService *self; /* owned */
-	PrJob *job;
-} JobCall;
-
-static JobCall *
-job_call_new(PrService *self, PrJob *job)
-{
-	JobCall *call = g_new0(JobCall, 1);
-	call->self = g_object_ref(self);
-	call->job = job;
-	return call;
-}
-
-static void
-job_call_free(JobCall *call)
-{
-	g_object_unref(call->self);
-	g_free(call);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(JobCall, job_call_free)
 
 struct _PrService {
 	GObject parent_instance;
@@ -97,1439 +36,28 @@ struct _PrService {
 	PrDBusImap4Service *iface;
 	GSettings *settings;
 	PrStore *store;
-	PrImapClient *client; /* logged in, or NULL */
-	PrSync *sync;
-	GQueue jobs;
-	PrJob *current;
-	PrJob *background; /* a running background sync, not in the queue */
-	PrJob *reading;	   /* read-only work running beside the background sync */
-	PrImapClient *reader_client;
-	PrSync *reader_sync;
-	PrJob *stay_online; /* ConnectAndSync("disconnect"), alive until the connection ends */
-	guint resync_id;
-	PrImapClient *push_client; /* the connection that waits for news */
-	PrPush *push;
-	GCancellable *push_cancellable;
-	guint push_retry_id;
-	gboolean sync_dirty;	  /* sync settings changed: the next sync uses the new ones */
-	gboolean online;	  /* the user wants the account connected: a drop reconnects */
-	gboolean push_after_sync; /* push waits for the first full sync of the connection */
-	gboolean push_pending;	  /* then for a moment without work (pr_service_push_when_quiet) */
-	guint push_quiet_id;
-	guint reconnect_id;
-	guint reconnect_attempt;
-	gboolean removed;
+	PrSession *session;
 };
 
 G_DEFINE_TYPE(PrService, pr_service, G_TYPE_OBJECT)
 
-/* how long the account must have had no work before the push connection starts */
-#define PR_SERVICE_PUSH_QUIET_MS 250
-
-static void pr_service_run_next(PrService *self);
-static void pr_service_job_connect(PrService *self, PrJob *job);
-
-/* State ---------------------------------------------------------------------------------- */
-
-static void
-pr_service_set_state(PrService *self, const gchar *state)
-{
-	if (g_strcmp0(pr_dbus_imap4_service_get_state(self->iface), state) == 0)
-		return;
-	pr_dbus_imap4_service_set_state(self->iface, state);
-	/* every state is announced, even one that lasts less than a main-loop pass */
-	g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
-}
-
-static void
-pr_service_update_busy(PrService *self)
-{
-	gboolean busy = self->current != NULL || self->background != NULL ||
-			self->reading != NULL || self->stay_online != NULL;
-	gboolean background = self->background != NULL;
-
-	if (busy == pr_dbus_imap4_service_get_busy(self->iface) &&
-	    background == pr_dbus_imap4_service_get_background_sync(self->iface))
-		return;
-	pr_dbus_imap4_service_set_busy(self->iface, busy);
-	pr_dbus_imap4_service_set_background_sync(self->iface, background);
-	/* one background sync can end and the next start in the same main-loop pass:
-	 * announce each value, as for State */
-	g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
-}
-
-static void
-pr_service_set_last_error(PrService *self, const GError *error)
-{
-	g_autoptr(GError) copy = g_error_copy(error);
-
-	pr_error_convert(&copy);
-	pr_dbus_imap4_service_set_last_error(
-		self->iface,
-		g_variant_new("(ss)", pr_error_to_dbus_name(copy->code), copy->message));
-}
-
-static void pr_service_stop_push(PrService *self);
-
-static void pr_service_stop_reader(PrService *self);
-
-static void
-pr_service_forget_connection(PrService *self)
-{
-	pr_service_stop_push(self);
-	pr_service_stop_reader(self);
-	if (self->client != NULL) {
-		g_signal_handlers_disconnect_by_data(self->client, self);
-		pr_imap_client_close(self->client);
-	}
-	g_clear_object(&self->sync);
-	g_clear_object(&self->client);
-	if (self->resync_id != 0) {
-		g_source_remove(self->resync_id);
-		self->resync_id = 0;
-	}
-	pr_dbus_imap4_service_set_connected(self->iface, FALSE);
-	pr_service_set_state(self, "disconnected");
-}
-
-/* ConnectAndSync("disconnect") lives until the account goes offline for good. */
-static void
-pr_service_end_stay_online(PrService *self, const GError *error)
-{
-	g_autoptr(PrJob) stay = g_steal_pointer(&self->stay_online);
-
-	if (stay != NULL)
-		pr_operation_complete(stay->operation, error);
-}
-
-static void
-pr_service_go_offline(PrService *self, const GError *error)
-{
-	self->online = FALSE;
-	self->reconnect_attempt = 0;
-	if (self->reconnect_id != 0) {
-		g_source_remove(self->reconnect_id);
-		self->reconnect_id = 0;
-	}
-	pr_service_end_stay_online(self, error);
-}
-
-static gboolean pr_service_reconnect_cb(gpointer user_data);
-
-/* Exponential backoff (1 s doubling to 5 min) with ±20 % jitter, so that many clients
- * dropped by one server restart do not all come back in the same second. */
-static void
-pr_service_schedule_reconnect(PrService *self)
-{
-	guint base = MIN(300u, 1u << MIN(self->reconnect_attempt, 9u));
-	guint delay_ms = (guint)(base * 1000 * g_random_double_range(0.8, 1.2));
-
-	self->reconnect_attempt++;
-	if (self->reconnect_id != 0)
-		g_source_remove(self->reconnect_id);
-	self->reconnect_id = g_timeout_add(delay_ms, pr_service_reconnect_cb, self);
-	pr_service_set_state(self, "connecting");
-	g_info("%s: reconnecting in %u ms (attempt %u)",
-	       self->id,
-	       delay_ms,
-	       self->reconnect_attempt);
-}
-
-/* The connection ended without being asked to. */
-static void
-pr_service_client_closed_cb(PrImapClient *client, GError *error, gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-
-	g_debug("%s: connection closed: %s", self->id, error != NULL ? error->message : "");
-	if (error != NULL && !g_error_matches(error, PR_ERROR, PR_ERROR_CANCELLED))
-		pr_service_set_last_error(self, error);
-	pr_service_forget_connection(self);
-	if (self->online && !self->removed) {
-		pr_service_schedule_reconnect(self);
-		return;
-	}
-	pr_service_end_stay_online(self, NULL);
-}
-
-/* Finishing jobs -------------------------------------------------------------------------- */
-
-static void
-pr_service_job_done(PrService *self, PrJob *job, GError *error)
-{
-	g_autoptr(GError) owned = error;
-	g_autoptr(PrJob) finished = NULL;
-
-	if (owned != NULL) {
-		pr_error_convert(&owned);
-		if (!g_error_matches(owned, PR_ERROR, PR_ERROR_CANCELLED))
-			pr_service_set_last_error(self, owned);
-	}
-	if (job == self->reading) {
-		finished = g_steal_pointer(&self->reading);
-	} else if (job == self->background) {
-		finished = g_steal_pointer(&self->background);
-	} else if (job == self->current) {
-		finished = g_steal_pointer(&self->current);
-	} else {
-		finished = job;
-	}
-	if (self->client != NULL) {
-		pr_service_set_state(self, "connected");
-	} else if (finished->reconnect && owned != NULL) {
-		/* a rejected login or certificate will not get better by retrying */
-		if (g_error_matches(owned, PR_ERROR, PR_ERROR_LOGIN_FAILED) ||
-		    g_error_matches(owned, PR_ERROR, PR_ERROR_NO_PASSWORD) ||
-		    g_error_matches(owned, PR_ERROR, PR_ERROR_CERTIFICATE_UNTRUSTED) ||
-		    g_error_matches(owned, PR_ERROR, PR_ERROR_SECRET_SERVICE_UNAVAILABLE) ||
-		    g_error_matches(owned, PR_ERROR, PR_ERROR_CANCELLED) || !self->online) {
-			pr_service_go_offline(self, owned);
-			pr_service_set_state(self, "disconnected");
-		} else {
-			pr_service_schedule_reconnect(self);
-		}
-	}
-	pr_operation_complete(finished->operation, owned);
-	pr_service_update_busy(self);
-	pr_service_run_next(self);
-}
-
-/* Settings -> engine ---------------------------------------------------------------------- */
-
-static PrImapClient *
-pr_service_new_client(PrService *self, PrAccountConfig *config, GError **error)
-{
-	g_autoptr(PrImapClient) client = NULL;
-	PrImapSecurity security = PR_IMAP_SECURITY_TLS;
-
-	pr_imap_security_from_string(config->security, &security);
-	client = pr_imap_client_new(config->host, config->port_effective, security);
-	pr_imap_client_set_timeout(client, config->timeout);
-	pr_imap_client_set_compress(client, config->compress);
-	/* stopping a sync must not cost the connection */
-	pr_imap_client_set_soft_cancel(client, TRUE);
-	if (config->tls_ca_file != NULL && config->tls_ca_file[0] != '\0' &&
-	    !pr_imap_client_set_ca_file(client, config->tls_ca_file, error))
-		return NULL;
-	if (config->tls_pinned_certificate != NULL && config->tls_pinned_certificate[0] != '\0' &&
-	    !pr_imap_client_set_pinned_certificate(client, config->tls_pinned_certificate, error))
-		return NULL;
-	return g_steal_pointer(&client);
-}
-
-static void
-pr_service_sync_options(PrAccountConfig *config, PrSyncOptions *options)
-{
-	memset(options, 0, sizeof(*options));
-	pr_sync_folder_strategy_from_string(config->folder_sync, &options->folder_sync);
-	pr_sync_subscription_strategy_from_string(config->subscription_update,
-						  &options->subscription_update);
-	options->inbox_sync_limit = config->inbox_sync_limit;
-	options->mailbox_sync_limit = config->mailbox_sync_limit;
-	options->sync_search = config->sync_search;
-	options->folder_path = config->folder_path;
-	options->update_seen_flags = config->update_seen_flags;
-}
-
-/* Store changes -> signals ---------------------------------------------------------------- */
-
-static GVariant *
-pr_service_ids_variant(GArray *ids)
-{
-	if (ids == NULL)
-		return g_variant_new_fixed_array(G_VARIANT_TYPE_UINT64, NULL, 0, sizeof(guint64));
-	return g_variant_new_fixed_array(
-		G_VARIANT_TYPE_UINT64, ids->data, ids->len, sizeof(guint64));
-}
-
-static void
-pr_service_folders_changed_cb(PrSync *sync, gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-	pr_dbus_imap4_service_emit_folders_changed(self->iface);
-}
-
-static void
-pr_service_messages_changed_cb(PrSync *sync,
-			       const gchar *folder,
-			       GArray *added,
-			       GArray *changed,
-			       GArray *removed,
-			       gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-	pr_dbus_imap4_service_emit_messages_changed(self->iface,
-						    folder,
-						    pr_service_ids_variant(added),
-						    pr_service_ids_variant(changed),
-						    pr_service_ids_variant(removed));
-}
-
-static void
-pr_service_new_mail_cb(PrSync *sync, const gchar *folder, GArray *ids, gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-	pr_dbus_imap4_service_emit_new_mail(self->iface, folder, pr_service_ids_variant(ids));
-}
-
-static void
-pr_service_alert_cb(PrImapClient *client, const gchar *text, gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-	pr_dbus_imap4_service_emit_alert(self->iface, text);
-}
-
-/* The sync engine of the main connection, with the settings as they are now. */
-static void
-pr_service_make_sync(PrService *self, PrAccountConfig *config)
-{
-	PrSyncOptions options;
-
-	if (self->sync != NULL)
-		g_signal_handlers_disconnect_by_data(self->sync, self);
-	g_clear_object(&self->sync);
-	pr_service_sync_options(config, &options);
-	self->sync = pr_sync_new(self->client, self->store, &options);
-	self->sync_dirty = FALSE;
-	g_signal_connect(
-		self->sync, "folders-changed", G_CALLBACK(pr_service_folders_changed_cb), self);
-	g_signal_connect(
-		self->sync, "messages-changed", G_CALLBACK(pr_service_messages_changed_cb), self);
-	g_signal_connect(self->sync, "new-mail", G_CALLBACK(pr_service_new_mail_cb), self);
-}
-
-/* Connect --------------------------------------------------------------------------------- */
-
-typedef struct {
-	PrService *self;
-	PrJob *job;
-	PrImapClient *client;
-	PrAccountConfig *config;
-} ConnectData;
-
-static void
-connect_data_free(ConnectData *data)
-{
-	g_object_unref(data->self);
-	g_clear_object(&data->client);
-	g_clear_pointer(&data->config, pr_account_config_free);
-	g_free(data);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConnectData, connect_data_free)
-
-/* The job continues after a successful connect (sync, stay online, ...). */
-static void pr_service_connected(PrService *self, PrJob *job);
-
-static void
-pr_service_connect_failed(ConnectData *data, GError *error)
-{
-	PrService *self = data->self;
-
-	if (data->client != NULL)
-		pr_imap_client_close(data->client);
-	pr_service_set_state(self, "disconnected");
-	pr_service_job_done(self, data->job, error);
-}
-
-static void
-pr_service_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(ConnectData) data = user_data;
-	PrService *self = data->self;
-	g_autoptr(GError) error = NULL;
-
-	if (!pr_imap_client_login_finish(PR_IMAP_CLIENT(source), res, &error)) {
-		pr_service_connect_failed(data, g_steal_pointer(&error));
-		return;
-	}
-	if (self->removed) {
-		pr_service_connect_failed(data,
-					  g_error_new_literal(PR_ERROR,
-							      PR_ERROR_CANCELLED,
-							      _("The account was removed")));
-		return;
-	}
-	self->client = g_steal_pointer(&data->client);
-	g_signal_connect(self->client, "closed", G_CALLBACK(pr_service_client_closed_cb), self);
-	g_signal_connect(self->client, "alert", G_CALLBACK(pr_service_alert_cb), self);
-	pr_service_make_sync(self, data->config);
-	pr_dbus_imap4_service_set_server_capabilities(
-		self->iface, pr_imap_client_get_capabilities(self->client));
-	pr_dbus_imap4_service_set_connected(self->iface, TRUE);
-	pr_dbus_imap4_service_set_last_error(self->iface, g_variant_new("(ss)", "", ""));
-	pr_service_set_state(self, "connected");
-	g_info("%s: connected to %s", self->id, data->config->host);
-	pr_service_connected(self, data->job);
-}
-
-static void
-pr_service_tcp_connected_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(ConnectData) data = user_data;
-	PrService *self = data->self;
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *password = NULL;
-
-	if (!pr_imap_client_connect_finish(PR_IMAP_CLIENT(source), res, &error)) {
-		pr_service_connect_failed(data, g_steal_pointer(&error));
-		return;
-	}
-	password = g_object_steal_data(G_OBJECT(data->client), "pr-service-password");
-	pr_service_set_state(self, "authenticating");
-	pr_progress_set_stage(pr_operation_get_progress(data->job->operation), "authenticating");
-	pr_imap_client_login_async(data->client,
-				   data->config->user,
-				   password,
-				   data->config->auth,
-				   pr_operation_get_cancellable(data->job->operation),
-				   pr_service_login_cb,
-				   data);
-	explicit_bzero(password, strlen(password));
-	g_steal_pointer(&data);
-}
-
-static void
-pr_service_password_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(ConnectData) data = user_data;
-	PrService *self = data->self;
-	g_autoptr(GError) error = NULL;
-	gchar *password;
-
-	password = pr_secrets_lookup_finish(res, &error);
-	if (password == NULL) {
-		pr_service_connect_failed(data, g_steal_pointer(&error));
-		return;
-	}
-	data->client = pr_service_new_client(self, data->config, &error);
-	if (data->client == NULL) {
-		explicit_bzero(password, strlen(password));
-		g_free(password);
-		pr_service_connect_failed(data, g_steal_pointer(&error));
-		return;
-	}
-	/* held only until the login is sent; freed (and wiped) by the login step */
-	g_object_set_data_full(G_OBJECT(data->client), "pr-service-password", password, g_free);
-	pr_service_set_state(self, "connecting");
-	pr_imap_client_connect_async(data->client,
-				     pr_operation_get_cancellable(data->job->operation),
-				     pr_service_tcp_connected_cb,
-				     data);
-	g_steal_pointer(&data);
-}
-
-static void
-pr_service_job_connect(PrService *self, PrJob *job)
-{
-	ConnectData *data;
-
-	pr_progress_set_stage(pr_operation_get_progress(job->operation), "connecting");
-	if (self->client != NULL) {
-		pr_service_connected(self, job);
-		return;
-	}
-	data = g_new0(ConnectData, 1);
-	data->self = g_object_ref(self);
-	data->job = job;
-	data->config = pr_account_config_new_from_settings(self->settings);
-	pr_service_set_state(self, "connecting");
-	pr_secrets_lookup_async(self->id,
-				"imap",
-				pr_operation_get_cancellable(job->operation),
-				pr_service_password_cb,
-				data);
-}
-
-/* Sync ------------------------------------------------------------------------------------ */
-
-static void pr_service_start_push(PrService *self);
-
-static gboolean
-pr_service_is_quiet(PrService *self)
-{
-	return self->current == NULL && self->background == NULL && self->reading == NULL &&
-	       g_queue_is_empty(&self->jobs);
-}
-
-static gboolean
-pr_service_push_quiet_cb(gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-
-	self->push_quiet_id = 0;
-	/* not quiet after all: the end of that work asks again */
-	if (!self->push_pending || !pr_service_is_quiet(self))
-		return G_SOURCE_REMOVE;
-	self->push_pending = FALSE;
-	pr_service_start_push(self);
-	return G_SOURCE_REMOVE;
-}
-
-/* The push connection (its login, its SELECT of the inbox) would only compete for the
- * server with the first full sync of a connection and with what a client asks for right
- * after it (a GetMail, say): it starts once the account has had no work for a moment. Its
- * catch-up sync covers what arrived meanwhile. */
-static void
-pr_service_push_when_quiet(PrService *self)
-{
-	if (!self->push_pending || self->client == NULL || !pr_service_is_quiet(self))
-		return;
-	if (self->push_quiet_id != 0)
-		g_source_remove(self->push_quiet_id);
-	self->push_quiet_id =
-		g_timeout_add(PR_SERVICE_PUSH_QUIET_MS, pr_service_push_quiet_cb, self);
-}
-
-/* The first full sync of a connection ended: push may start when the account is quiet. */
-static void
-pr_service_push_after_sync(PrService *self, PrSyncScope scope)
-{
-	if (!self->push_after_sync || scope != PR_SYNC_SCOPE_FULL)
-		return;
-	self->push_after_sync = FALSE;
-	self->push_pending = TRUE;
-	pr_service_push_when_quiet(self);
-}
-
-static void
-pr_service_sync_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	PrService *self = call->self;
-	PrJob *job = call->job;
-	PrSyncScope scope = job->scope; /* the job is gone once done */
-	g_autoptr(GError) error = NULL;
-
-	if (!pr_sync_run_finish(PR_SYNC(source), res, &error)) {
-		pr_service_job_done(self, job, g_steal_pointer(&error));
-		pr_service_push_after_sync(self, scope);
-		return;
-	}
-	if (job->scope == PR_SYNC_SCOPE_FULL)
-		pr_dbus_imap4_service_set_last_sync(self->iface,
-						    g_get_real_time() / G_USEC_PER_SEC);
-	pr_service_job_done(self, job, NULL);
-	pr_service_push_after_sync(self, scope);
-}
-
-static void
-pr_service_start_sync(PrService *self, PrJob *job)
-{
-	if (self->sync == NULL) {
-		pr_service_job_done(
-			self,
-			job,
-			g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
-		return;
-	}
-	if (self->sync_dirty) {
-		g_autoptr(PrAccountConfig) config =
-			pr_account_config_new_from_settings(self->settings);
-		pr_service_make_sync(self, config);
-	}
-	pr_service_set_state(self, "syncing");
-	pr_sync_run_async(self->sync,
-			  job->scope,
-			  (const gchar *const *)job->folders,
-			  pr_operation_get_progress(job->operation),
-			  pr_operation_get_cancellable(job->operation),
-			  pr_service_sync_cb,
-			  job_call_new(self, job));
-}
-
-static void
-pr_service_job_sync(PrService *self, PrJob *job)
-{
-	pr_service_start_sync(self, job);
-}
-
-/* ConnectAndSync("connect"): the full sync goes on with no client waiting for it. */
-static void
-pr_service_start_background_sync(PrService *self)
-{
-	PrJob *job = g_new0(PrJob, 1);
-
-	job->operation = pr_daemon_new_operation(self->daemon, "synchronise", self->path);
-	job->run = pr_service_job_sync;
-	job->scope = PR_SYNC_SCOPE_FULL;
-	job->background = TRUE;
-	g_queue_push_head(&self->jobs, job);
-}
-
-static gboolean
-pr_service_resync_cb(gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-	PrJob *job;
-
-	if (self->client == NULL || self->current != NULL || self->background != NULL)
-		return G_SOURCE_CONTINUE;
-	job = g_new0(PrJob, 1);
-	job->operation = pr_daemon_new_operation(self->daemon, "synchronise", self->path);
-	job->run = pr_service_job_sync;
-	job->scope = PR_SYNC_SCOPE_INBOX_NEW;
-	job->background = TRUE;
-	g_queue_push_tail(&self->jobs, job);
-	pr_service_run_next(self);
-	return G_SOURCE_CONTINUE;
-}
-
-static gboolean
-pr_service_reconnect_cb(gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-	PrJob *job;
-
-	self->reconnect_id = 0;
-	if (!self->online || self->client != NULL)
-		return G_SOURCE_REMOVE;
-	job = g_new0(PrJob, 1);
-	job->operation = pr_daemon_new_operation(self->daemon, "connect", self->path);
-	job->run = pr_service_job_connect;
-	job->reconnect = TRUE;
-	job->background = TRUE;
-	g_queue_push_head(&self->jobs, job);
-	pr_service_run_next(self);
-	return G_SOURCE_REMOVE;
-}
-
-/* Push ------------------------------------------------------------------------------------ */
-
-static void pr_service_start_push(PrService *self);
-
-/* News on the server: sync that folder in the background. A sync of the same folder
- * already waiting in the queue will see this news too. */
-static void
-pr_service_queue_folder_sync(PrService *self, const gchar *folder)
-{
-	PrJob *job;
-
-	if (self->client == NULL)
-		return;
-	for (GList *l = self->jobs.head; l != NULL; l = l->next) {
-		PrJob *queued = l->data;
-		if (!queued->background || queued->run != pr_service_job_sync)
-			continue;
-		if (queued->scope == PR_SYNC_SCOPE_FULL)
-			return;
-		if (folder != NULL && queued->scope == PR_SYNC_SCOPE_FOLDERS &&
-		    queued->folders != NULL &&
-		    g_strv_contains((const gchar *const *)queued->folders, folder))
-			return;
-	}
-	job = g_new0(PrJob, 1);
-	job->operation = pr_daemon_new_operation(self->daemon, "synchronise", self->path);
-	job->run = pr_service_job_sync;
-	job->background = TRUE;
-	if (folder == NULL) {
-		/* the server lost track (NOTIFICATIONOVERFLOW): anything may have changed */
-		job->scope = PR_SYNC_SCOPE_FULL;
-	} else {
-		gchar *folders[] = { (gchar *)folder, NULL };
-		job->scope = PR_SYNC_SCOPE_FOLDERS;
-		job->folders = g_strdupv(folders);
-	}
-	g_queue_push_tail(&self->jobs, job);
-	pr_service_run_next(self);
-}
-
-static void
-pr_service_push_changed_cb(PrPush *push, const gchar *folder, gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-
-	g_debug("%s: news in %s", self->id, folder != NULL ? folder : "(everywhere)");
-	if (folder != NULL) {
-		g_autoptr(PrStoreFolder) known = pr_store_get_folder(self->store, folder, NULL);
-		/* a folder the store does not know yet comes with the next tree sync */
-		if (known == NULL)
-			folder = NULL;
-	}
-	pr_service_queue_folder_sync(self, folder);
-}
-
-static void
-pr_service_push_logout_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	pr_imap_client_logout_finish(PR_IMAP_CLIENT(source), res, NULL);
-}
-
-static void
-pr_service_push_stopped_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(PrImapClient) client = PR_IMAP_CLIENT(user_data);
-
-	if (!pr_push_stop_finish(PR_PUSH(source), res, NULL)) {
-		pr_imap_client_close(client);
-		return;
-	}
-	pr_imap_client_logout_async(client, NULL, pr_service_push_logout_cb, NULL);
-}
-
-static void
-pr_service_stop_push(PrService *self)
-{
-	self->push_pending = FALSE;
-	if (self->push_quiet_id != 0) {
-		g_source_remove(self->push_quiet_id);
-		self->push_quiet_id = 0;
-	}
-	if (self->push_retry_id != 0) {
-		g_source_remove(self->push_retry_id);
-		self->push_retry_id = 0;
-	}
-	if (self->push_cancellable != NULL) {
-		g_cancellable_cancel(self->push_cancellable);
-		g_clear_object(&self->push_cancellable);
-	}
-	if (self->push != NULL) {
-		g_signal_handlers_disconnect_by_data(self->push, self);
-		/* leave IDLE, then LOGOUT; nobody waits for either */
-		pr_push_stop_async(self->push,
-				   NULL,
-				   pr_service_push_stopped_cb,
-				   g_object_ref(self->push_client));
-		g_clear_object(&self->push);
-		g_clear_object(&self->push_client);
-	} else if (self->push_client != NULL) {
-		pr_imap_client_close(self->push_client);
-		g_clear_object(&self->push_client);
-	}
-}
-
-static gboolean
-pr_service_push_retry_cb(gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-
-	self->push_retry_id = 0;
-	pr_service_start_push(self);
-	return G_SOURCE_REMOVE;
-}
-
-/* Push could not start or died: the interval keeps the inbox current meanwhile, and push
- * is tried again while the main connection lives. */
-static void
-pr_service_push_failed(PrService *self, const GError *error)
-{
-	g_autoptr(PrAccountConfig) config = pr_account_config_new_from_settings(self->settings);
-
-	g_debug("%s: push stopped: %s", self->id, error != NULL ? error->message : "");
-	pr_service_stop_push(self);
-	if (self->resync_id == 0 && config->sync_interval > 0)
-		self->resync_id =
-			g_timeout_add_seconds(config->sync_interval, pr_service_resync_cb, self);
-	if (self->client != NULL && self->online && error != NULL &&
-	    !g_error_matches(error, PR_ERROR, PR_ERROR_LOGIN_FAILED) &&
-	    !g_error_matches(error, PR_ERROR, PR_ERROR_CANCELLED))
-		self->push_retry_id = g_timeout_add_seconds(30, pr_service_push_retry_cb, self);
-}
-
-static void
-pr_service_push_dead_cb(PrPush *push, GError *error, gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-
-	/* the main connection may be just as dead: check it with a sync of the inbox */
-	pr_service_push_failed(self, error);
-	pr_service_queue_folder_sync(self, "INBOX");
-}
-
-static void
-pr_service_push_started_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(PrService) self = PR_SERVICE(user_data);
-	g_autoptr(GError) error = NULL;
-
-	if (!pr_push_start_finish(PR_PUSH(source), res, &error)) {
-		if (self->push == PR_PUSH(source))
-			pr_service_push_failed(self, error);
-		return;
-	}
-	/* push keeps the inbox current: the interval is only the fallback */
-	if (self->resync_id != 0) {
-		g_source_remove(self->resync_id);
-		self->resync_id = 0;
-	}
-	/* news that came between the last sync and IDLE would wait for the next event */
-	pr_service_queue_folder_sync(self, "INBOX");
-	g_info("%s: push started (%s)",
-	       self->id,
-	       pr_push_get_notify_active(PR_PUSH(source)) ? "IDLE with NOTIFY" : "IDLE");
-}
-
-static void
-pr_service_push_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(PrService) self = PR_SERVICE(user_data);
-	g_autoptr(PrAccountConfig) config = NULL;
-	g_autoptr(GError) error = NULL;
-	PrPushOptions options;
-
-	if (!pr_imap_client_login_finish(PR_IMAP_CLIENT(source), res, &error)) {
-		if (self->push_client == PR_IMAP_CLIENT(source))
-			pr_service_push_failed(self, error);
-		return;
-	}
-	if (self->push_client != PR_IMAP_CLIENT(source))
-		return;
-	config = pr_account_config_new_from_settings(self->settings);
-	pr_push_options_init(&options);
-	options.idle = TRUE;
-	options.idle_timeout = config->idle_timeout;
-	/* servers in the wild drop idle sessions silently after ~23 minutes: check
-	 * liveness after 5 quiet minutes (server keepalives count as life) */
-	options.watchdog_interval = 300;
-	options.use_notify = TRUE;
-	options.notify_subscribed = FALSE;
-	self->push = pr_push_new(self->push_client, &options);
-	g_signal_connect(self->push, "changed", G_CALLBACK(pr_service_push_changed_cb), self);
-	g_signal_connect(self->push, "dead", G_CALLBACK(pr_service_push_dead_cb), self);
-	pr_push_start_async(
-		self->push, self->push_cancellable, pr_service_push_started_cb, g_object_ref(self));
-}
-
-static void
-pr_service_push_connected_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(PrService) self = PR_SERVICE(user_data);
-	g_autoptr(GError) error = NULL;
-	g_autoptr(PrAccountConfig) config = NULL;
-	g_autofree gchar *password = NULL;
-
-	password = g_object_steal_data(source, "pr-service-password");
-	if (!pr_imap_client_connect_finish(PR_IMAP_CLIENT(source), res, &error)) {
-		if (self->push_client == PR_IMAP_CLIENT(source))
-			pr_service_push_failed(self, error);
-		if (password != NULL)
-			explicit_bzero(password, strlen(password));
-		return;
-	}
-	if (self->push_client != PR_IMAP_CLIENT(source)) {
-		if (password != NULL)
-			explicit_bzero(password, strlen(password));
-		return;
-	}
-	config = pr_account_config_new_from_settings(self->settings);
-	pr_imap_client_login_async(self->push_client,
-				   config->user,
-				   password,
-				   config->auth,
-				   self->push_cancellable,
-				   pr_service_push_login_cb,
-				   g_object_ref(self));
-	explicit_bzero(password, strlen(password));
-}
-
-static void
-pr_service_push_password_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(PrService) self = PR_SERVICE(user_data);
-	g_autoptr(PrAccountConfig) config = NULL;
-	g_autoptr(GError) error = NULL;
-	gchar *password;
-
-	password = pr_secrets_lookup_finish(res, &error);
-	if (password == NULL) {
-		pr_service_push_failed(self, error);
-		return;
-	}
-	if (self->push_cancellable == NULL || g_cancellable_is_cancelled(self->push_cancellable)) {
-		pr_secrets_password_free(password);
-		return;
-	}
-	config = pr_account_config_new_from_settings(self->settings);
-	self->push_client = pr_service_new_client(self, config, &error);
-	if (self->push_client == NULL) {
-		pr_secrets_password_free(password);
-		pr_service_push_failed(self, error);
-		return;
-	}
-	g_object_set_data_full(G_OBJECT(self->push_client),
-			       "pr-service-password",
-			       password,
-			       (GDestroyNotify)pr_secrets_password_free);
-	pr_imap_client_connect_async(self->push_client,
-				     self->push_cancellable,
-				     pr_service_push_connected_cb,
-				     g_object_ref(self));
-}
-
-/* A second connection that only waits for news (IDLE, and NOTIFY for other folders), so
- * that the main one stays free for syncs and client requests. */
-static void
-pr_service_start_push(PrService *self)
-{
-	g_autoptr(PrAccountConfig) config = pr_account_config_new_from_settings(self->settings);
-
-	if (self->push != NULL || self->push_client != NULL || self->push_cancellable != NULL)
-		return;
-	if (!config->idle || self->client == NULL ||
-	    !pr_imap_client_has_capability(self->client, "IDLE"))
-		return;
-	g_debug("%s: starting push", self->id);
-	self->push_cancellable = g_cancellable_new();
-	pr_secrets_lookup_async(self->id,
-				"imap",
-				self->push_cancellable,
-				pr_service_push_password_cb,
-				g_object_ref(self));
-}
-
-static void
-pr_service_stay_online(PrService *self)
-{
-	g_autoptr(PrAccountConfig) config = pr_account_config_new_from_settings(self->settings);
-
-	/* the interval keeps the inbox current until push runs, and when it cannot */
-	if (self->resync_id == 0 && config->sync_interval > 0)
-		self->resync_id =
-			g_timeout_add_seconds(config->sync_interval, pr_service_resync_cb, self);
-	if (!self->push_after_sync)
-		pr_service_start_push(self);
-}
-
-static void pr_service_job_disconnect(PrService *self, PrJob *job);
-static PrJob *pr_service_queue_job(PrService *self, const gchar *kind, PrJobFunc run);
-
-static gboolean
-pr_service_stay_online_cancel_idle_cb(gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-	g_autoptr(PrJob) stay = g_steal_pointer(&self->stay_online);
-	g_autoptr(GError) error = NULL;
-
-	if (stay == NULL)
-		return G_SOURCE_REMOVE;
-	/* cancelling "stay online until disconnected" is asking to disconnect */
-	error = g_error_new_literal(PR_ERROR, PR_ERROR_CANCELLED, _("The operation was cancelled"));
-	pr_operation_complete(stay->operation, error);
-	if (self->background != NULL)
-		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
-	pr_service_queue_job(self, "disconnect", pr_service_job_disconnect);
-	pr_service_update_busy(self);
-	pr_service_run_next(self);
-	return G_SOURCE_REMOVE;
-}
-
-static void
-pr_service_stay_online_cancelled_cb(GCancellable *cancellable, gpointer user_data)
-{
-	/* runs inside Cancel(): act from the main loop */
-	g_idle_add_full(G_PRIORITY_DEFAULT,
-			pr_service_stay_online_cancel_idle_cb,
-			g_object_ref(user_data),
-			g_object_unref);
-}
-
-static void
-pr_service_connected(PrService *self, PrJob *job)
-{
-	self->online = TRUE;
-	self->reconnect_attempt = 0;
-	self->push_after_sync = FALSE;
-	if (job->reconnect) {
-		/* back online: catch up on the inbox, then carry on as before */
-		PrJob *sync = g_new0(PrJob, 1);
-		sync->operation = pr_daemon_new_operation(self->daemon, "synchronise", self->path);
-		sync->run = pr_service_job_sync;
-		sync->scope = PR_SYNC_SCOPE_INBOX_NEW;
-		sync->background = TRUE;
-		g_queue_push_head(&self->jobs, sync);
-		pr_service_stay_online(self);
-		pr_service_job_done(self, job, NULL);
-		return;
-	}
-	if (job->then != NULL) {
-		job->then(self, job);
-		return;
-	}
-	switch (job->complete_after) {
-	case PR_COMPLETE_AFTER_NONE:
-		pr_service_job_done(self, job, NULL);
-		return;
-	case PR_COMPLETE_AFTER_CONNECT:
-		self->push_after_sync = TRUE;
-		pr_service_stay_online(self);
-		pr_service_start_background_sync(self);
-		pr_service_job_done(self, job, NULL);
-		return;
-	case PR_COMPLETE_AFTER_SYNC:
-		self->push_after_sync = TRUE;
-		pr_service_stay_online(self);
-		job->scope = PR_SYNC_SCOPE_FULL;
-		pr_service_start_sync(self, job);
-		return;
-	case PR_COMPLETE_AFTER_DISCONNECT:
-		/* the operation lives until the connection ends; the full sync runs first */
-		self->push_after_sync = TRUE;
-		pr_service_stay_online(self);
-		self->stay_online = g_new0(PrJob, 1);
-		self->stay_online->operation = g_object_ref(job->operation);
-		g_cancellable_connect(pr_operation_get_cancellable(job->operation),
-				      G_CALLBACK(pr_service_stay_online_cancelled_cb),
-				      g_object_ref(self),
-				      g_object_unref);
-		pr_progress_set_stage(pr_operation_get_progress(job->operation), "idle");
-		g_clear_object(&job->operation);
-		job->operation = pr_daemon_new_operation(self->daemon, "synchronise", self->path);
-		job->scope = PR_SYNC_SCOPE_FULL;
-		job->background = TRUE;
-		self->background = g_steal_pointer(&self->current);
-		pr_service_update_busy(self);
-		pr_operation_start(job->operation);
-		pr_service_start_sync(self, job);
-		return;
-	default:
-		g_assert_not_reached();
-	}
-}
-
-/* Disconnect ------------------------------------------------------------------------------ */
-
-static void
-pr_service_logout_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	PrService *self = call->self;
-	PrJob *job = call->job;
-
-	pr_imap_client_logout_finish(PR_IMAP_CLIENT(source), res, NULL);
-	pr_service_client_closed_cb(PR_IMAP_CLIENT(source), NULL, self);
-	pr_service_job_done(self, job, NULL);
-}
-
-/* delete-on-disconnect: what the account marked \Deleted is expunged now, folder by
- * folder, with UID EXPUNGE where the server has UIDPLUS (only our messages go), else
- * EXPUNGE, or CLOSE when use-expunge is off. */
-typedef struct {
-	GPtrArray *commands; /* PrImapCommand */
-	GPtrArray *folders;  /* PrStoreFolder, for removing what went from the store */
-	GPtrArray *uids;     /* GArray of guint32 per folder */
-	guint next;
-} ExpungeWork;
-
-static void
-expunge_work_free(ExpungeWork *work)
-{
-	g_ptr_array_unref(work->commands);
-	g_ptr_array_unref(work->folders);
-	g_ptr_array_unref(work->uids);
-	g_free(work);
-}
-
-static void
-pr_service_logout(PrService *self, PrJob *job)
-{
-	pr_service_set_state(self, "disconnecting");
-	g_signal_handlers_disconnect_by_data(self->client, self);
-	pr_imap_client_logout_async(
-		self->client, NULL, pr_service_logout_cb, job_call_new(self, job));
-}
-
-static void pr_service_expunge_next(PrService *self, PrJob *job);
-
-static void
-pr_service_expunge_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	g_autoptr(PrImapResponse) response = NULL;
-	g_autoptr(GError) error = NULL;
-
-	response = pr_imap_client_run_finish(PR_IMAP_CLIENT(source), res, NULL, &error);
-	if (response == NULL && !g_error_matches(error, PR_ERROR, PR_ERROR_SERVER_ERROR)) {
-		/* the connection is gone: nothing more to expunge or log out */
-		pr_service_job_done(call->self, call->job, g_steal_pointer(&error));
-		return;
-	}
-	if (error != NULL)
-		g_warning("%s: expunge at disconnect: %s", call->self->id, error->message);
-	pr_service_expunge_next(call->self, call->job);
-}
-
-static void
-pr_service_expunge_next(PrService *self, PrJob *job)
-{
-	ExpungeWork *work = g_object_get_data(G_OBJECT(job->operation), "pr-expunge");
-
-	if (self->client == NULL) {
-		pr_service_job_done(self, job, NULL);
-		return;
-	}
-	if (work->next < work->commands->len) {
-		PrImapCommand *command = g_ptr_array_index(work->commands, work->next++);
-		pr_imap_client_run_async(self->client,
-					 command,
-					 NULL,
-					 pr_service_expunge_cb,
-					 job_call_new(self, job));
-		return;
-	}
-	for (guint i = 0; i < work->folders->len; i++) {
-		PrStoreFolder *folder = g_ptr_array_index(work->folders, i);
-		GArray *uids = g_ptr_array_index(work->uids, i);
-		g_autoptr(GArray) removed = g_array_new(FALSE, FALSE, sizeof(guint64));
-		g_autoptr(GError) error = NULL;
-		if (!pr_store_remove_uids(self->store,
-					  folder->id,
-					  (const guint32 *)uids->data,
-					  uids->len,
-					  removed,
-					  &error)) {
-			g_warning("%s: %s", self->id, error->message);
-			continue;
-		}
-		pr_dbus_imap4_service_emit_messages_changed(self->iface,
-							    folder->name,
-							    pr_service_ids_variant(NULL),
-							    pr_service_ids_variant(NULL),
-							    pr_service_ids_variant(removed));
-	}
-	pr_service_logout(self, job);
-}
-
-static ExpungeWork *
-pr_service_plan_expunge(PrService *self, gboolean use_expunge)
-{
-	g_autoptr(GPtrArray) folders = pr_store_list_folders(self->store, NULL);
-	ExpungeWork *work = g_new0(ExpungeWork, 1);
-	gboolean uidplus = pr_imap_client_has_capability(self->client, "UIDPLUS");
-
-	work->commands = g_ptr_array_new_with_free_func(g_object_unref);
-	work->folders = g_ptr_array_new_with_free_func((GDestroyNotify)pr_store_folder_free);
-	work->uids = g_ptr_array_new_with_free_func((GDestroyNotify)g_array_unref);
-	for (guint i = 0; folders != NULL && i < folders->len; i++) {
-		PrStoreFolder *folder = g_ptr_array_index(folders, i);
-		g_autoptr(GPtrArray) messages = NULL;
-		g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
-		g_autoptr(PrImapCommand) select = NULL;
-		PrStoreQuery query = { 0 };
-
-		if (folder->local || folder->raw_name == NULL)
-			continue;
-		messages = pr_store_list_messages(self->store, folder->id, &query, NULL);
-		for (guint j = 0; messages != NULL && j < messages->len; j++) {
-			PrStoreMessage *message = g_ptr_array_index(messages, j);
-			if (message->uid != 0 && pr_store_message_has_flag(message, "\\Deleted"))
-				g_array_append_val(uids, message->uid);
-		}
-		if (uids->len == 0)
-			continue;
-		select = pr_imap_command_new("SELECT");
-		pr_imap_command_add_string(select, folder->raw_name, -1);
-		g_ptr_array_add(work->commands, g_steal_pointer(&select));
-		if (use_expunge && uidplus) {
-			PrImapCommand *expunge = pr_imap_command_new("UID EXPUNGE");
-			pr_imap_command_add_uid_set(
-				expunge, (const guint32 *)uids->data, uids->len);
-			g_ptr_array_add(work->commands, expunge);
-		} else {
-			g_ptr_array_add(work->commands,
-					pr_imap_command_new(use_expunge ? "EXPUNGE" : "CLOSE"));
-		}
-		g_ptr_array_add(work->folders,
-				pr_store_get_folder(self->store, folder->name, NULL));
-		g_ptr_array_add(work->uids, g_steal_pointer(&uids));
-	}
-	return work;
-}
-
-static void
-pr_service_job_disconnect(PrService *self, PrJob *job)
-{
-	g_autoptr(PrAccountConfig) config = NULL;
-
-	pr_progress_set_stage(pr_operation_get_progress(job->operation), "disconnecting");
-	pr_service_go_offline(self, NULL);
-	if (self->client == NULL) {
-		pr_service_set_state(self, "disconnected");
-		pr_service_job_done(self, job, NULL);
-		return;
-	}
-	if (self->background != NULL)
-		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
-	config = pr_account_config_new_from_settings(self->settings);
-	if (config->delete_on_disconnect) {
-		ExpungeWork *work = pr_service_plan_expunge(self, config->use_expunge);
-		g_object_set_data_full(G_OBJECT(job->operation),
-				       "pr-expunge",
-				       work,
-				       (GDestroyNotify)expunge_work_free);
-		pr_service_set_state(self, "disconnecting");
-		pr_service_expunge_next(self, job);
-		return;
-	}
-	pr_service_logout(self, job);
-}
-
-/* GetMail (populate) ---------------------------------------------------------------------- */
-
-static void
-pr_service_fetch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	PrService *self = call->self;
-	PrJob *job = call->job;
-	g_autoptr(GArray) fetched = NULL;
-	g_autoptr(GError) error = NULL;
-
-	if (!pr_sync_fetch_bodies_finish(PR_SYNC(source), res, &fetched, &error)) {
-		pr_service_job_done(self, job, g_steal_pointer(&error));
-		return;
-	}
-	pr_operation_set_result_value(job->operation, "ids", pr_service_ids_variant(fetched));
-	if (job->disconnect_after && self->client != NULL) {
-		/* connect-and-disconnect: the same job goes on as a disconnect */
-		pr_service_job_disconnect(self, job);
-		return;
-	}
-	pr_service_job_done(self, job, NULL);
-}
-
-/* Downloads @job's bodies over @sync's connection (the main one or the reader). */
-static void
-pr_service_fetch_on(PrService *self, PrSync *sync, PrJob *job)
-{
-	pr_progress_set_stage(pr_operation_get_progress(job->operation), "fetching");
-	pr_sync_fetch_bodies_async(sync,
-				   (const guint64 *)job->ids->data,
-				   job->ids->len,
-				   pr_operation_get_progress(job->operation),
-				   pr_operation_get_cancellable(job->operation),
-				   pr_service_fetch_cb,
-				   job_call_new(self, job));
-}
-
-static void
-pr_service_job_get_mail(PrService *self, PrJob *job)
-{
-	if (self->sync == NULL) {
-		pr_service_job_done(
-			self,
-			job,
-			g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
-		return;
-	}
-	pr_service_fetch_on(self, self->sync, job);
-}
-
-/* Reading beside a background sync --------------------------------------------------------- */
-
-/* Read-only work (downloading bodies) does not wait for a long background sync: it runs on
- * its own connection, opened on demand and kept until the account disconnects. */
-static void
-pr_service_reader_fetch(PrService *self, PrJob *job)
-{
-	pr_service_fetch_on(self, self->reader_sync, job);
-}
-
-static void
-pr_service_reader_closed_cb(PrImapClient *client, GError *error, gpointer user_data)
-{
-	PrService *self = PR_SERVICE(user_data);
-
-	if (client != self->reader_client)
-		return;
-	g_signal_handlers_disconnect_by_data(client, self);
-	g_clear_object(&self->reader_sync);
-	g_clear_object(&self->reader_client);
-}
-
-static void
-pr_service_reader_login_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	PrService *self = call->self;
-	g_autoptr(PrAccountConfig) config = NULL;
-	g_autoptr(GError) error = NULL;
-	PrSyncOptions options;
-
-	if (!pr_imap_client_login_finish(PR_IMAP_CLIENT(source), res, &error)) {
-		pr_service_reader_closed_cb(PR_IMAP_CLIENT(source), NULL, self);
-		pr_service_job_done(self, call->job, g_steal_pointer(&error));
-		return;
-	}
-	config = pr_account_config_new_from_settings(self->settings);
-	pr_service_sync_options(config, &options);
-	self->reader_sync = pr_sync_new(self->reader_client, self->store, &options);
-	g_signal_connect(self->reader_sync,
-			 "messages-changed",
-			 G_CALLBACK(pr_service_messages_changed_cb),
-			 self);
-	pr_service_reader_fetch(self, call->job);
-}
-
-static void
-pr_service_reader_connected_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	PrService *self = call->self;
-	g_autoptr(PrAccountConfig) config = NULL;
-	g_autoptr(GError) error = NULL;
-	g_autofree gchar *password = g_object_steal_data(source, "pr-service-password");
-	GCancellable *cancellable;
-
-	if (!pr_imap_client_connect_finish(PR_IMAP_CLIENT(source), res, &error)) {
-		if (password != NULL)
-			explicit_bzero(password, strlen(password));
-		pr_service_reader_closed_cb(PR_IMAP_CLIENT(source), NULL, self);
-		pr_service_job_done(self, call->job, g_steal_pointer(&error));
-		return;
-	}
-	config = pr_account_config_new_from_settings(self->settings);
-	cancellable = pr_operation_get_cancellable(call->job->operation);
-	pr_imap_client_login_async(PR_IMAP_CLIENT(source),
-				   config->user,
-				   password,
-				   config->auth,
-				   cancellable,
-				   pr_service_reader_login_cb,
-				   g_steal_pointer(&call));
-	explicit_bzero(password, strlen(password));
-}
-
-static void
-pr_service_reader_password_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	PrService *self = call->self;
-	GCancellable *cancellable;
-	g_autoptr(PrAccountConfig) config = NULL;
-	g_autoptr(GError) error = NULL;
-	gchar *password;
-
-	password = pr_secrets_lookup_finish(res, &error);
-	if (password == NULL) {
-		pr_service_job_done(self, call->job, g_steal_pointer(&error));
-		return;
-	}
-	config = pr_account_config_new_from_settings(self->settings);
-	self->reader_client = pr_service_new_client(self, config, &error);
-	if (self->reader_client == NULL) {
-		pr_secrets_password_free(password);
-		pr_service_job_done(self, call->job, g_steal_pointer(&error));
-		return;
-	}
-	g_signal_connect(
-		self->reader_client, "closed", G_CALLBACK(pr_service_reader_closed_cb), self);
-	g_object_set_data_full(G_OBJECT(self->reader_client),
-			       "pr-service-password",
-			       password,
-			       (GDestroyNotify)pr_secrets_password_free);
-	cancellable = pr_operation_get_cancellable(call->job->operation);
-	pr_imap_client_connect_async(self->reader_client,
-				     cancellable,
-				     pr_service_reader_connected_cb,
-				     g_steal_pointer(&call));
-}
-
-static void
-pr_service_job_read(PrService *self, PrJob *job)
-{
-	if (self->reader_sync != NULL) {
-		pr_service_reader_fetch(self, job);
-		return;
-	}
-	if (self->reader_client != NULL) {
-		/* a login on it is under way for another job: keep order simple, wait */
-		pr_service_job_done(
-			self,
-			job,
-			g_error_new_literal(PR_ERROR,
-					    PR_ERROR_BUSY,
-					    _("The second connection is still opening")));
-		return;
-	}
-	pr_secrets_lookup_async(self->id,
-				"imap",
-				pr_operation_get_cancellable(job->operation),
-				pr_service_reader_password_cb,
-				job_call_new(self, job));
-}
-
-static void
-pr_service_stop_reader(PrService *self)
-{
-	if (self->reader_client == NULL)
-		return;
-	g_signal_handlers_disconnect_by_data(self->reader_client, self);
-	if (self->reader_sync != NULL)
-		g_signal_handlers_disconnect_by_data(self->reader_sync, self);
-	pr_imap_client_logout_async(self->reader_client, NULL, NULL, NULL);
-	g_clear_object(&self->reader_sync);
-	g_clear_object(&self->reader_client);
-}
-
-/* Scheduling ------------------------------------------------------------------------------ */
-
-static void
-pr_service_run_next(PrService *self)
-{
-	PrJob *job;
-
-	if (self->current != NULL || self->background != NULL) {
-		/* writing work waits its turn; reading may go beside a background sync */
-		if (self->background == NULL || self->current != NULL || self->reading != NULL ||
-		    self->client == NULL)
-			return;
-		for (GList *l = self->jobs.head; l != NULL; l = l->next) {
-			PrJob *candidate = l->data;
-			if (!candidate->read_only)
-				continue;
-			g_queue_delete_link(&self->jobs, l);
-			self->reading = candidate;
-			pr_service_update_busy(self);
-			pr_operation_start(candidate->operation);
-			pr_service_job_read(self, candidate);
-			return;
-		}
-		return;
-	}
-	job = g_queue_pop_head(&self->jobs);
-	if (job == NULL) {
-		pr_service_push_when_quiet(self);
-		return;
-	}
-	if (job->background)
-		self->background = job;
-	else
-		self->current = job;
-	pr_service_update_busy(self);
-	pr_operation_start(job->operation);
-	job->run(self, job);
-}
-
-static PrJob *
-pr_service_queue_job(PrService *self, const gchar *kind, PrJobFunc run)
-{
-	PrJob *job = g_new0(PrJob, 1);
-
-	job->operation = pr_daemon_new_operation(self->daemon, kind, self->path);
-	job->run = run;
-	g_queue_push_tail(&self->jobs, job);
-	return job;
-}
-
-/* Method helpers -------------------------------------------------------------------------- */
+/* Method helpers ----------------------------------------------------------------------------- */
 
 static gboolean
 pr_service_check_no_options(GDBusMethodInvocation *invocation, GVariant *options)
 {
-	const gchar *key = NULL;
+	g_autoptr(GError) error = NULL;
 
-	if (g_variant_n_children(options) == 0)
+	if (pr_options_check(options, PR_OPTIONS_KIND_OPTION, NULL, 0, &error))
 		return TRUE;
-	g_variant_get_child(options, 0, "{&sv}", &key, NULL);
-	g_dbus_method_invocation_return_error(
-		invocation, PR_ERROR, PR_ERROR_INVALID_ARGUMENT, _("Unknown option “%s”"), key);
+	g_dbus_method_invocation_return_gerror(invocation, error);
 	return FALSE;
 }
 
 static gboolean
 pr_service_check_connected(PrService *self, GDBusMethodInvocation *invocation)
 {
-	if (self->client != NULL)
+	if (pr_session_is_connected(self->session))
 		return TRUE;
 	g_dbus_method_invocation_return_error(invocation,
 					      PR_ERROR,
@@ -1539,16 +67,33 @@ pr_service_check_connected(PrService *self, GDBusMethodInvocation *invocation)
 	return FALSE;
 }
 
-/* Returns an operation path for a queued job and starts the queue. */
+/* Queues @job and answers the call with its operation's path. */
 static void
 pr_service_return_job(PrService *self, GDBusMethodInvocation *invocation, PrJob *job)
 {
 	g_dbus_method_invocation_return_value(
 		invocation, g_variant_new("(o)", pr_operation_get_path(job->operation)));
-	pr_service_run_next(self);
+	pr_session_enqueue(self->session, job);
 }
 
-/* Settings and passwords ------------------------------------------------------------------ */
+/* An operation for work that is done by the time the call returns. */
+static void
+pr_service_return_done(PrService *self,
+		       GDBusMethodInvocation *invocation,
+		       const gchar *kind,
+		       const GError *error)
+{
+	g_autoptr(PrOperation) operation = pr_daemon_new_operation(self->daemon, kind, self->path);
+
+	pr_operation_start(operation);
+	pr_operation_complete(operation, error);
+	if (error != NULL)
+		pr_session_set_last_error(self->session, error);
+	g_dbus_method_invocation_return_value(
+		invocation, g_variant_new("(o)", pr_operation_get_path(operation)));
+}
+
+/* Settings and passwords --------------------------------------------------------------------- */
 
 static gboolean
 pr_service_handle_get_settings(PrDBusImap4Service *iface,
@@ -1591,17 +136,25 @@ pr_service_check_protocol(GDBusMethodInvocation *invocation, const gchar *protoc
 }
 
 static void
-pr_service_secret_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+pr_service_password_stored_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GDBusMethodInvocation) invocation = user_data;
 	g_autoptr(GError) error = NULL;
-	gboolean ok;
 
-	if (g_object_get_data(G_OBJECT(invocation), "pr-clear") != NULL)
-		ok = pr_secrets_clear_finish(res, &error);
-	else
-		ok = pr_secrets_store_finish(res, &error);
-	if (!ok) {
+	if (!pr_secrets_store_finish(res, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(invocation, NULL);
+}
+
+static void
+pr_service_password_cleared_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GDBusMethodInvocation) invocation = user_data;
+	g_autoptr(GError) error = NULL;
+
+	if (!pr_secrets_clear_finish(res, &error)) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return;
 	}
@@ -1618,6 +171,7 @@ pr_service_handle_set_password(PrDBusImap4Service *iface,
 	PrService *self = PR_SERVICE(user_data);
 	g_autoptr(PrAccountConfig) config = NULL;
 	g_autofree gchar *label = NULL;
+	gboolean smtp = g_strcmp0(protocol, "smtp") == 0;
 
 	if (!pr_service_check_protocol(invocation, protocol))
 		return TRUE;
@@ -1632,17 +186,15 @@ pr_service_handle_set_password(PrDBusImap4Service *iface,
 	/* TRANSLATORS: the keyring's label: user, host, protocol */
 	label = g_strdup_printf(
 		_("Postroom password for %s@%s (%s)"),
-		g_strcmp0(protocol, "smtp") == 0 && config->smtp_user[0] != '\0' ? config->smtp_user
-										 : config->user,
-		g_strcmp0(protocol, "smtp") == 0 && config->smtp_host[0] != '\0' ? config->smtp_host
-										 : config->host,
-		g_strcmp0(protocol, "smtp") == 0 ? "SMTP" : "IMAP");
+		smtp && config->smtp_user[0] != '\0' ? config->smtp_user : config->user,
+		smtp && config->smtp_host[0] != '\0' ? config->smtp_host : config->host,
+		smtp ? "SMTP" : "IMAP");
 	pr_secrets_store_async(self->id,
 			       protocol,
 			       label,
 			       password,
 			       NULL,
-			       pr_service_secret_done_cb,
+			       pr_service_password_stored_cb,
 			       g_object_ref(invocation));
 	return TRUE;
 }
@@ -1657,13 +209,12 @@ pr_service_handle_clear_password(PrDBusImap4Service *iface,
 
 	if (!pr_service_check_protocol(invocation, protocol))
 		return TRUE;
-	g_object_set_data(G_OBJECT(invocation), "pr-clear", GINT_TO_POINTER(1));
 	pr_secrets_clear_async(
-		self->id, protocol, NULL, pr_service_secret_done_cb, g_object_ref(invocation));
+		self->id, protocol, NULL, pr_service_password_cleared_cb, g_object_ref(invocation));
 	return TRUE;
 }
 
-/* Connection methods ---------------------------------------------------------------------- */
+/* Connection ---------------------------------------------------------------------------------- */
 
 static gboolean
 pr_service_handle_connect(PrDBusImap4Service *iface,
@@ -1672,12 +223,11 @@ pr_service_handle_connect(PrDBusImap4Service *iface,
 			  gpointer user_data)
 {
 	PrService *self = PR_SERVICE(user_data);
-	PrJob *job;
 
 	if (!pr_service_check_no_options(invocation, options))
 		return TRUE;
-	job = pr_service_queue_job(self, "connect", pr_service_job_connect);
-	pr_service_return_job(self, invocation, job);
+	pr_service_return_job(
+		self, invocation, pr_session_new_job(self->session, PR_JOB_CONNECT, "connect"));
 	return TRUE;
 }
 
@@ -1688,15 +238,14 @@ pr_service_handle_disconnect(PrDBusImap4Service *iface,
 			     gpointer user_data)
 {
 	PrService *self = PR_SERVICE(user_data);
-	PrJob *job;
 
 	if (!pr_service_check_no_options(invocation, options))
 		return TRUE;
 	/* a background sync would hold the queue: stop it so the disconnect can run */
-	if (self->background != NULL)
-		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
-	job = pr_service_queue_job(self, "disconnect", pr_service_job_disconnect);
-	pr_service_return_job(self, invocation, job);
+	pr_session_cancel_background(self->session);
+	pr_service_return_job(self,
+			      invocation,
+			      pr_session_new_job(self->session, PR_JOB_DISCONNECT, "disconnect"));
 	return TRUE;
 }
 
@@ -1727,11 +276,13 @@ pr_service_handle_connect_and_sync(PrDBusImap4Service *iface,
 	}
 	if (!pr_service_check_no_options(invocation, options))
 		return TRUE;
-	job = pr_service_queue_job(self, "connect-and-sync", pr_service_job_connect);
-	job->complete_after = mode;
+	job = pr_session_new_job(self->session, PR_JOB_CONNECT, "connect-and-sync");
+	job->connect.complete_after = mode;
 	pr_service_return_job(self, invocation, job);
 	return TRUE;
 }
+
+/* Synchronisation ----------------------------------------------------------------------------- */
 
 static gboolean
 pr_service_handle_synchronise(PrDBusImap4Service *iface,
@@ -1776,9 +327,9 @@ pr_service_handle_synchronise(PrDBusImap4Service *iface,
 	}
 	if (!pr_service_check_connected(self, invocation))
 		return TRUE;
-	job = pr_service_queue_job(self, "synchronise", pr_service_job_sync);
-	job->scope = scope;
-	job->folders = g_strdupv((gchar **)folders);
+	job = pr_session_new_job(self->session, PR_JOB_SYNC, "synchronise");
+	job->sync.scope = scope;
+	job->sync.folders = g_strdupv((gchar **)folders);
 	pr_service_return_job(self, invocation, job);
 	return TRUE;
 }
@@ -1793,8 +344,7 @@ pr_service_handle_cancel_background_sync(PrDBusImap4Service *iface,
 
 	if (!pr_service_check_no_options(invocation, options))
 		return TRUE;
-	if (self->background != NULL)
-		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
+	pr_session_cancel_background(self->session);
 	pr_dbus_imap4_service_complete_cancel_background_sync(iface, invocation);
 	return TRUE;
 }
@@ -1816,15 +366,16 @@ pr_service_handle_wait_for_background(PrDBusImap4Service *iface,
 {
 	PrService *self = PR_SERVICE(user_data);
 	g_autoptr(PrOperation) operation = NULL;
+	PrOperation *background = pr_session_get_background_operation(self->session);
 
 	if (!pr_service_check_no_options(invocation, options))
 		return TRUE;
 	operation = pr_daemon_new_operation(self->daemon, "wait-for-background", self->path);
 	pr_operation_start(operation);
-	if (self->background == NULL) {
+	if (background == NULL) {
 		pr_operation_complete(operation, NULL);
 	} else {
-		g_signal_connect(self->background->operation,
+		g_signal_connect(background,
 				 "completed",
 				 G_CALLBACK(pr_service_background_done_cb),
 				 g_object_ref(operation));
@@ -1834,37 +385,7 @@ pr_service_handle_wait_for_background(PrDBusImap4Service *iface,
 	return TRUE;
 }
 
-/* Reading the store ----------------------------------------------------------------------- */
-
-static GVariant *
-pr_service_folder_variant(PrStoreFolder *folder)
-{
-	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-	const gchar *const empty[] = { NULL };
-	gchar delimiter[2] = { folder->delimiter, '\0' };
-
-	g_variant_builder_add(&builder, "{sv}", "delimiter", g_variant_new_string(delimiter));
-	g_variant_builder_add(&builder,
-			      "{sv}",
-			      "attributes",
-			      g_variant_new_strv(folder->attributes != NULL
-							 ? (const gchar *const *)folder->attributes
-							 : empty,
-						 -1));
-	g_variant_builder_add(
-		&builder,
-		"{sv}",
-		"special-use",
-		g_variant_new_string(folder->special_use != NULL ? folder->special_use : ""));
-	g_variant_builder_add(
-		&builder, "{sv}", "subscribed", g_variant_new_boolean(folder->subscribed));
-	g_variant_builder_add(&builder, "{sv}", "local", g_variant_new_boolean(folder->local));
-	g_variant_builder_add(&builder, "{sv}", "messages", g_variant_new_uint32(folder->messages));
-	g_variant_builder_add(&builder, "{sv}", "unseen", g_variant_new_uint32(folder->unseen));
-	g_variant_builder_add(
-		&builder, "{sv}", "uidvalidity", g_variant_new_uint32(folder->uidvalidity));
-	return g_variant_new("(s@a{sv})", folder->name, g_variant_builder_end(&builder));
-}
+/* Reading the store ---------------------------------------------------------------------------- */
 
 static gboolean
 pr_service_handle_list_folders(PrDBusImap4Service *iface,
@@ -1885,97 +406,34 @@ pr_service_handle_list_folders(PrDBusImap4Service *iface,
 		return TRUE;
 	}
 	for (guint i = 0; i < folders->len; i++)
-		g_variant_builder_add_value(
-			&builder, pr_service_folder_variant(g_ptr_array_index(folders, i)));
+		g_variant_builder_add_value(&builder,
+					    pr_variant_folder(g_ptr_array_index(folders, i)));
 	pr_dbus_imap4_service_complete_list_folders(
 		iface, invocation, g_variant_builder_end(&builder));
 	return TRUE;
 }
 
-static void
-pr_service_add_message_keys(GVariantBuilder *builder, PrStoreMessage *message)
-{
-	const gchar *const empty[] = { NULL };
-
-#define PR_STRV(v) g_variant_new_strv((v) != NULL ? (const gchar *const *)(v) : empty, -1)
-#define PR_STR(v)  g_variant_new_string((v) != NULL ? (v) : "")
-	g_variant_builder_add(builder, "{sv}", "uid", g_variant_new_uint32(message->uid));
-	g_variant_builder_add(builder, "{sv}", "flags", PR_STRV(message->flags));
-	g_variant_builder_add(
-		builder, "{sv}", "internal-date", g_variant_new_int64(message->internal_date));
-	g_variant_builder_add(builder, "{sv}", "size", g_variant_new_uint64(message->size));
-	g_variant_builder_add(builder, "{sv}", "subject", PR_STR(message->subject));
-	g_variant_builder_add(builder, "{sv}", "from", PR_STR(message->from));
-	g_variant_builder_add(builder, "{sv}", "to", PR_STRV(message->to));
-	g_variant_builder_add(builder, "{sv}", "cc", PR_STRV(message->cc));
-	g_variant_builder_add(builder, "{sv}", "date", g_variant_new_int64(message->date));
-	g_variant_builder_add(builder, "{sv}", "message-id", PR_STR(message->message_id));
-	g_variant_builder_add(builder, "{sv}", "in-reply-to", PR_STR(message->in_reply_to));
-	g_variant_builder_add(builder,
-			      "{sv}",
-			      "has-attachments",
-			      g_variant_new_boolean(message->has_attachments));
-	g_variant_builder_add(builder,
-			      "{sv}",
-			      "download",
-			      g_variant_new_string(pr_store_download_to_string(message->download)));
-	g_variant_builder_add(builder, "{sv}", "pending", PR_STR(message->pending));
-#undef PR_STRV
-#undef PR_STR
-}
+static const PrOptionSpec pr_service_query_keys[] = {
+	{ "offset", "u", NULL },
+	{ "limit", "u", NULL },
+	{ "unseen-only", "b", NULL },
+	{ "changed-since", "t", NULL },
+};
 
 static gboolean
 pr_service_parse_query(GVariant *query, PrStoreQuery *out, GError **error)
 {
-	GVariantIter iter;
-	const gchar *key;
-	GVariant *value;
-
 	memset(out, 0, sizeof(*out));
-	g_variant_iter_init(&iter, query);
-	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		g_autoptr(GVariant) owned = value;
-		const gchar *type = NULL;
-		if (g_strcmp0(key, "offset") == 0) {
-			type = "u";
-			if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32)) {
-				out->offset = g_variant_get_uint32(value);
-				continue;
-			}
-		} else if (g_strcmp0(key, "limit") == 0) {
-			type = "u";
-			if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT32)) {
-				out->limit = g_variant_get_uint32(value);
-				continue;
-			}
-		} else if (g_strcmp0(key, "unseen-only") == 0) {
-			type = "b";
-			if (g_variant_is_of_type(value, G_VARIANT_TYPE_BOOLEAN)) {
-				out->unseen_only = g_variant_get_boolean(value);
-				continue;
-			}
-		} else if (g_strcmp0(key, "changed-since") == 0) {
-			type = "t";
-			if (g_variant_is_of_type(value, G_VARIANT_TYPE_UINT64)) {
-				out->changed_since = g_variant_get_uint64(value);
-				continue;
-			}
-		} else {
-			g_set_error(error,
-				    PR_ERROR,
-				    PR_ERROR_INVALID_ARGUMENT,
-				    _("Unknown query key “%s”"),
-				    key);
-			return FALSE;
-		}
-		g_set_error(error,
-			    PR_ERROR,
-			    PR_ERROR_INVALID_ARGUMENT,
-			    _("Query key “%s” must be of type %s"),
-			    key,
-			    type);
+	if (!pr_options_check(query,
+			      PR_OPTIONS_KIND_QUERY,
+			      pr_service_query_keys,
+			      G_N_ELEMENTS(pr_service_query_keys),
+			      error))
 		return FALSE;
-	}
+	g_variant_lookup(query, "offset", "u", &out->offset);
+	g_variant_lookup(query, "limit", "u", &out->limit);
+	g_variant_lookup(query, "unseen-only", "b", &out->unseen_only);
+	g_variant_lookup(query, "changed-since", "t", &out->changed_since);
 	return TRUE;
 }
 
@@ -1990,7 +448,6 @@ pr_service_handle_list_messages(PrDBusImap4Service *iface,
 	g_autoptr(PrStoreFolder) folder = NULL;
 	g_autoptr(GPtrArray) messages = NULL;
 	g_autoptr(GError) error = NULL;
-	g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("a(ta{sv})"));
 	PrStoreQuery q;
 
 	if (!pr_service_parse_query(query, &q, &error)) {
@@ -2007,15 +464,8 @@ pr_service_handle_list_messages(PrDBusImap4Service *iface,
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
 	}
-	for (guint i = 0; i < messages->len; i++) {
-		PrStoreMessage *message = g_ptr_array_index(messages, i);
-		g_auto(GVariantBuilder) entry = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-		pr_service_add_message_keys(&entry, message);
-		g_variant_builder_add(
-			&builder, "(t@a{sv})", message->id, g_variant_builder_end(&entry));
-	}
 	pr_dbus_imap4_service_complete_list_messages(
-		iface, invocation, g_variant_builder_end(&builder));
+		iface, invocation, pr_variant_message_list(messages));
 	return TRUE;
 }
 
@@ -2054,7 +504,7 @@ pr_service_handle_get_message(PrDBusImap4Service *iface,
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
 	}
-	pr_service_add_message_keys(&info, message);
+	pr_variant_add_message_keys(&info, message);
 	g_variant_builder_add(&info, "{sv}", "id", g_variant_new_uint64(message->id));
 	g_variant_builder_add(&info,
 			      "{sv}",
@@ -2070,7 +520,7 @@ pr_service_handle_get_message(PrDBusImap4Service *iface,
 	return TRUE;
 }
 
-/* GetMail --------------------------------------------------------------------------------- */
+/* GetMail ------------------------------------------------------------------------------------- */
 
 static const gchar *const pr_get_mail_choices_action[] = { "copy", "move", "populate", NULL };
 static const gchar *const pr_get_mail_choices_messages[] = { "new", "all", "selection", NULL };
@@ -2090,12 +540,6 @@ static const gchar *const pr_get_mail_choices_partial[] = { "none",
 							    "body-alternative-text",
 							    NULL };
 
-typedef struct {
-	const gchar *key;
-	const gchar *type;
-	const gchar *const *choices;
-} PrOptionSpec;
-
 static const PrOptionSpec pr_get_mail_options[] = {
 	{ "action", "s", pr_get_mail_choices_action },
 	{ "messages", "s", pr_get_mail_choices_messages },
@@ -2111,61 +555,49 @@ static const PrOptionSpec pr_get_mail_options[] = {
 	{ "max-message-size", "t", NULL },
 };
 
-static gboolean
-pr_service_check_options(GVariant *options,
-			 const PrOptionSpec *specs,
-			 gsize n_specs,
-			 GError **error)
+/* The ids GetMail's options name: a selection, or the messages of a folder still without
+ * their body. */
+static GArray *
+pr_service_get_mail_ids(PrService *self, GVariant *options, GError **error)
 {
-	GVariantIter iter;
-	const gchar *key;
-	GVariant *value;
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint64));
+	const gchar *messages = "new";
+	const gchar *folder_name = "INBOX";
 
-	g_variant_iter_init(&iter, options);
-	while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
-		g_autoptr(GVariant) owned = value;
-		const PrOptionSpec *spec = NULL;
-		for (gsize i = 0; i < n_specs; i++) {
-			if (g_strcmp0(specs[i].key, key) == 0)
-				spec = &specs[i];
+	g_variant_lookup(options, "messages", "&s", &messages);
+	g_variant_lookup(options, "folder", "&s", &folder_name);
+	if (g_strcmp0(messages, "selection") == 0) {
+		g_autoptr(GVariant) v =
+			g_variant_lookup_value(options, "ids", G_VARIANT_TYPE("at"));
+		gsize n = 0;
+		const guint64 *list =
+			v != NULL ? g_variant_get_fixed_array(v, &n, sizeof(guint64)) : NULL;
+		if (n == 0) {
+			g_set_error_literal(error,
+					    PR_ERROR,
+					    PR_ERROR_INVALID_ARGUMENT,
+					    _("messages=selection needs a non-empty “ids”"));
+			return NULL;
 		}
-		if (spec == NULL) {
-			g_set_error(error,
-				    PR_ERROR,
-				    PR_ERROR_INVALID_ARGUMENT,
-				    _("Unknown option “%s”"),
-				    key);
-			return FALSE;
+		for (gsize i = 0; i < n; i++) {
+			g_autoptr(PrStoreMessage) m =
+				pr_store_get_message(self->store, list[i], error);
+			if (m == NULL)
+				return NULL;
+			g_array_append_val(ids, list[i]);
 		}
-		if (!g_variant_is_of_type(value, G_VARIANT_TYPE(spec->type))) {
-			g_set_error(error,
-				    PR_ERROR,
-				    PR_ERROR_INVALID_ARGUMENT,
-				    _("Option “%s” must be of type %s"),
-				    key,
-				    spec->type);
-			return FALSE;
-		}
-		if (spec->choices != NULL &&
-		    !g_strv_contains(spec->choices, g_variant_get_string(value, NULL))) {
-			g_autofree gchar *allowed = g_strjoinv(", ", (gchar **)spec->choices);
-			g_set_error(error,
-				    PR_ERROR,
-				    PR_ERROR_INVALID_ARGUMENT,
-				    _("Option “%s” must be one of: %s"),
-				    key,
-				    allowed);
-			return FALSE;
-		}
+	} else {
+		g_autoptr(GArray) missing = NULL;
+		g_autoptr(PrStoreFolder) folder =
+			pr_store_get_folder(self->store, folder_name, error);
+		if (folder == NULL)
+			return NULL;
+		missing = pr_store_get_missing_bodies(self->store, folder->id, error);
+		if (missing == NULL)
+			return NULL;
+		g_array_append_vals(ids, missing->data, missing->len);
 	}
-	return TRUE;
-}
-
-/* The get-mail job connects first when asked to. */
-static void
-pr_service_job_connect_then_get_mail(PrService *self, PrJob *job)
-{
-	pr_service_job_connect(self, job);
+	return g_steal_pointer(&ids);
 }
 
 static gboolean
@@ -2176,22 +608,20 @@ pr_service_handle_get_mail(PrDBusImap4Service *iface,
 {
 	PrService *self = PR_SERVICE(user_data);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint64));
-	g_autoptr(PrStoreFolder) folder = NULL;
+	g_autoptr(GArray) ids = NULL;
 	const gchar *action = "populate";
-	const gchar *messages = "new";
-	const gchar *folder_name = "INBOX";
 	const gchar *connection = "already-connected";
 	PrJob *job;
 
-	if (!pr_service_check_options(
-		    options, pr_get_mail_options, G_N_ELEMENTS(pr_get_mail_options), &error)) {
+	if (!pr_options_check(options,
+			      PR_OPTIONS_KIND_OPTION,
+			      pr_get_mail_options,
+			      G_N_ELEMENTS(pr_get_mail_options),
+			      &error)) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
 	}
 	g_variant_lookup(options, "action", "&s", &action);
-	g_variant_lookup(options, "messages", "&s", &messages);
-	g_variant_lookup(options, "folder", "&s", &folder_name);
 	g_variant_lookup(options, "connection", "&s", &connection);
 	if (g_strcmp0(action, "populate") != 0) {
 		/* TODO(get-mail): copy and move into local folders */
@@ -2202,74 +632,24 @@ pr_service_handle_get_mail(PrDBusImap4Service *iface,
 			_("GetMail supports action “populate” only so far"));
 		return TRUE;
 	}
-	if (g_strcmp0(messages, "selection") == 0) {
-		g_autoptr(GVariant) v =
-			g_variant_lookup_value(options, "ids", G_VARIANT_TYPE("at"));
-		gsize n = 0;
-		const guint64 *list =
-			v != NULL ? g_variant_get_fixed_array(v, &n, sizeof(guint64)) : NULL;
-		if (n == 0) {
-			g_dbus_method_invocation_return_error(
-				invocation,
-				PR_ERROR,
-				PR_ERROR_INVALID_ARGUMENT,
-				_("messages=selection needs a non-empty “ids”"));
-			return TRUE;
-		}
-		for (gsize i = 0; i < n; i++) {
-			g_autoptr(PrStoreMessage) m =
-				pr_store_get_message(self->store, list[i], &error);
-			if (m == NULL) {
-				g_dbus_method_invocation_return_gerror(invocation, error);
-				return TRUE;
-			}
-			g_array_append_val(ids, list[i]);
-		}
-	} else {
-		g_autoptr(GArray) missing = NULL;
-		folder = pr_store_get_folder(self->store, folder_name, &error);
-		if (folder == NULL) {
-			g_dbus_method_invocation_return_gerror(invocation, error);
-			return TRUE;
-		}
-		missing = pr_store_get_missing_bodies(self->store, folder->id, &error);
-		if (missing == NULL) {
-			g_dbus_method_invocation_return_gerror(invocation, error);
-			return TRUE;
-		}
-		g_array_append_vals(ids, missing->data, missing->len);
+	ids = pr_service_get_mail_ids(self, options, &error);
+	if (ids == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
 	}
 	if (g_strcmp0(connection, "already-connected") == 0 &&
 	    !pr_service_check_connected(self, invocation))
 		return TRUE;
-	job = pr_service_queue_job(self, "get-mail", pr_service_job_connect_then_get_mail);
-	job->ids = g_steal_pointer(&ids);
-	job->disconnect_after = g_strcmp0(connection, "connect-and-disconnect") == 0;
+	job = pr_session_new_job(self->session, PR_JOB_GET_MAIL, "get-mail");
+	job->get_mail.ids = g_steal_pointer(&ids);
+	job->get_mail.disconnect_after = g_strcmp0(connection, "connect-and-disconnect") == 0;
 	/* downloading bodies changes nothing on the server */
-	job->read_only = self->client != NULL && !job->disconnect_after;
-	job->then = pr_service_job_get_mail;
+	job->read_only = pr_session_is_connected(self->session) && !job->get_mail.disconnect_after;
 	pr_service_return_job(self, invocation, job);
 	return TRUE;
 }
 
-/* Subscriptions and folders --------------------------------------------------------------- */
-
-/* An operation for work that is done by the time the call returns. */
-static void
-pr_service_return_done(PrService *self,
-		       GDBusMethodInvocation *invocation,
-		       const gchar *kind,
-		       const GError *error)
-{
-	g_autoptr(PrOperation) operation = pr_daemon_new_operation(self->daemon, kind, self->path);
-
-	pr_operation_start(operation);
-	pr_operation_complete(operation, error);
-	if (error != NULL)
-		pr_service_set_last_error(self, error);
-	g_dbus_method_invocation_return_value(
-		invocation, g_variant_new("(o)", pr_operation_get_path(operation)));
-}
+/* Subscriptions and folders ------------------------------------------------------------------- */
 
 static gboolean
 pr_service_set_subscribed(PrService *self,
@@ -2377,163 +757,46 @@ pr_service_check_new_name(PrService *self, const gchar *name, GError **error)
 	return TRUE;
 }
 
-/* Server folder jobs: one IMAP command chain, then a tree sync to refresh the store. */
-typedef struct {
-	gchar *name;
-	gchar *to;
-	GPtrArray *commands; /* PrImapCommand, sent in order */
-	guint next;
-	gboolean deselect; /* leave the selected mailbox before the commands */
-} FolderWork;
-
-static void
-folder_work_free(FolderWork *work)
+/* The folder @name of the store, unless it is one that cannot be renamed (@rename) or
+ * deleted. */
+static PrStoreFolder *
+pr_service_lookup_changeable(PrService *self, const gchar *name, gboolean rename, GError **error)
 {
-	g_free(work->name);
-	g_free(work->to);
-	g_ptr_array_unref(work->commands);
-	g_free(work);
+	if (pr_service_is_protected(name)) {
+		if (rename)
+			g_set_error(error,
+				    PR_ERROR,
+				    PR_ERROR_INVALID_ARGUMENT,
+				    _("The folder “%s” cannot be renamed"),
+				    name);
+		else
+			g_set_error(error,
+				    PR_ERROR,
+				    PR_ERROR_INVALID_ARGUMENT,
+				    _("The folder “%s” cannot be deleted"),
+				    name);
+		return NULL;
+	}
+	return pr_store_get_folder(self->store, name, error);
 }
 
-static void pr_service_folder_step(PrService *self, PrJob *job);
-static void pr_service_deselect_first(PrService *self, FolderWork *work);
-
-static void
-pr_service_folder_tree_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	g_autoptr(GError) error = NULL;
-
-	if (!pr_sync_run_finish(PR_SYNC(source), res, &error)) {
-		pr_service_job_done(call->self, call->job, g_steal_pointer(&error));
-		return;
-	}
-	pr_dbus_imap4_service_emit_folders_changed(call->self->iface);
-	pr_service_job_done(call->self, call->job, NULL);
-}
-
-static void
-pr_service_folder_command_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	g_autoptr(PrImapResponse) response = NULL;
-	g_autoptr(GError) error = NULL;
-
-	response = pr_imap_client_run_finish(PR_IMAP_CLIENT(source), res, NULL, &error);
-	if (response == NULL) {
-		pr_service_job_done(call->self, call->job, g_steal_pointer(&error));
-		return;
-	}
-	pr_service_folder_step(call->self, call->job);
-}
-
-static void
-pr_service_folder_step(PrService *self, PrJob *job)
-{
-	FolderWork *work = g_object_get_data(G_OBJECT(job->operation), "pr-folder-work");
-
-	if (self->client == NULL || self->sync == NULL) {
-		pr_service_job_done(
-			self,
-			job,
-			g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected")));
-		return;
-	}
-	if (work->deselect) {
-		work->deselect = FALSE;
-		pr_service_deselect_first(self, work);
-	}
-	if (work->next < work->commands->len) {
-		PrImapCommand *command = g_ptr_array_index(work->commands, work->next++);
-		pr_imap_command_set_utf8(command, pr_imap_client_get_utf8_enabled(self->client));
-		pr_imap_client_run_async(self->client,
-					 command,
-					 pr_operation_get_cancellable(job->operation),
-					 pr_service_folder_command_cb,
-					 job_call_new(self, job));
-		return;
-	}
-	/* rename: the store follows first, so ids survive; the tree sync then confirms */
-	if (work->to != NULL) {
-		g_autoptr(GError) error = NULL;
-		g_autofree gchar *raw_to = NULL;
-		g_autoptr(PrStoreFolder) folder =
-			pr_store_get_folder(self->store, work->name, NULL);
-		raw_to = pr_imap_client_get_utf8_enabled(self->client)
-				 ? g_strdup(work->to)
-				 : pr_imap_utf7_encode(work->to, NULL);
-		if (folder != NULL &&
-		    !pr_store_rename_folder(
-			    self->store, work->name, work->to, raw_to, folder->delimiter, &error)) {
-			pr_service_job_done(self, job, g_steal_pointer(&error));
-			return;
-		}
-	}
-	pr_progress_set_stage(pr_operation_get_progress(job->operation), "syncing-tree");
-	pr_sync_run_async(self->sync,
-			  PR_SYNC_SCOPE_TREE,
-			  NULL,
-			  pr_operation_get_progress(job->operation),
-			  pr_operation_get_cancellable(job->operation),
-			  pr_service_folder_tree_cb,
-			  job_call_new(self, job));
-}
-
-static PrImapCommand *
-pr_service_mailbox_command(const gchar *verb, const gchar *raw_or_utf8, gboolean raw)
-{
-	PrImapCommand *command = pr_imap_command_new(verb);
-
-	if (raw) {
-		/* a name as the server spelled it goes back byte for byte */
-		pr_imap_command_add_string(command, raw_or_utf8, -1);
-	} else {
-		pr_imap_command_add_mailbox(command, raw_or_utf8, NULL);
-	}
-	return command;
-}
-
-/* Servers end the session when the selected mailbox is deleted or renamed under it
- * (Dovecot: BYE "Selected mailbox was deleted"): leave it first. UNSELECT does not expunge;
- * without it, EXAMINE INBOX (never renamed or deleted here) deselects just as well. */
-static void
-pr_service_deselect_first(PrService *self, FolderWork *work)
-{
-	PrImapCommand *command;
-
-	if (self->client == NULL ||
-	    pr_imap_client_get_state(self->client) != PR_IMAP_CLIENT_STATE_SELECTED)
-		return;
-	if (pr_imap_client_has_capability(self->client, "UNSELECT")) {
-		command = pr_imap_command_new("UNSELECT");
-	} else {
-		command = pr_imap_command_new("EXAMINE");
-		pr_imap_command_add_atom(command, "INBOX");
-	}
-	g_ptr_array_insert(work->commands, 0, command);
-}
-
+/* A server folder changes in a job: the command, then a tree sync. */
 static void
 pr_service_queue_folder_job(PrService *self,
 			    GDBusMethodInvocation *invocation,
-			    const gchar *kind,
-			    FolderWork *work)
+			    PrSyncFolderAction action,
+			    const gchar *name,
+			    const gchar *to)
 {
-	PrJob *job = pr_service_queue_job(self, kind, pr_service_folder_step);
+	const gchar *kind = action == PR_SYNC_FOLDER_CREATE   ? "create-folder"
+			    : action == PR_SYNC_FOLDER_RENAME ? "rename-folder"
+							      : "delete-folder";
+	PrJob *job = pr_session_new_job(self->session, PR_JOB_FOLDER, kind);
 
-	g_object_set_data_full(
-		G_OBJECT(job->operation), "pr-folder-work", work, (GDestroyNotify)folder_work_free);
+	job->folder.action = action;
+	job->folder.name = g_strdup(name);
+	job->folder.to = g_strdup(to);
 	pr_service_return_job(self, invocation, job);
-}
-
-static FolderWork *
-folder_work_new(const gchar *name, const gchar *to)
-{
-	FolderWork *work = g_new0(FolderWork, 1);
-	work->name = g_strdup(name);
-	work->to = g_strdup(to);
-	work->commands = g_ptr_array_new_with_free_func(g_object_unref);
-	return work;
 }
 
 static gboolean
@@ -2545,7 +808,6 @@ pr_service_handle_create_folder(PrDBusImap4Service *iface,
 {
 	PrService *self = PR_SERVICE(user_data);
 	g_autoptr(GError) error = NULL;
-	FolderWork *work;
 
 	if (!pr_service_check_no_options(invocation, options))
 		return TRUE;
@@ -2566,67 +828,14 @@ pr_service_handle_create_folder(PrDBusImap4Service *iface,
 		pr_service_return_done(self, invocation, "create-folder", NULL);
 		return TRUE;
 	}
+	if (!pr_sync_folder_name_check(name, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
 	if (!pr_service_check_connected(self, invocation))
 		return TRUE;
-	work = folder_work_new(name, NULL);
-	g_ptr_array_add(work->commands, pr_service_mailbox_command("CREATE", name, FALSE));
-	/* a folder the user made is one they want to see synchronised */
-	g_ptr_array_add(work->commands, pr_service_mailbox_command("SUBSCRIBE", name, FALSE));
-	pr_service_queue_folder_job(self, invocation, "create-folder", work);
+	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_CREATE, name, NULL);
 	return TRUE;
-}
-
-/* Children of @folder in the store, deepest first. */
-static GPtrArray *
-pr_service_folder_children(PrService *self, PrStoreFolder *folder)
-{
-	g_autoptr(GPtrArray) all = pr_store_list_folders(self->store, NULL);
-	GPtrArray *children = g_ptr_array_new_with_free_func((GDestroyNotify)pr_store_folder_free);
-	g_autofree gchar *prefix = NULL;
-
-	if (all == NULL || folder->delimiter == 0)
-		return children;
-	prefix = g_strdup_printf("%s%c", folder->name, folder->delimiter);
-	for (guint i = all->len; i > 0; i--) {
-		PrStoreFolder *f = g_ptr_array_index(all, i - 1);
-		if (g_str_has_prefix(f->name, prefix))
-			g_ptr_array_add(children, g_ptr_array_steal_index(all, i - 1));
-	}
-	return children;
-}
-
-/* The folder @name of the store, unless it is one that cannot be renamed (@rename) or
- * deleted: on failure the call has been answered (InvalidArgument, or NotFound). */
-static PrStoreFolder *
-pr_service_lookup_changeable(PrService *self,
-			     GDBusMethodInvocation *invocation,
-			     const gchar *name,
-			     gboolean rename)
-{
-	g_autoptr(GError) error = NULL;
-	PrStoreFolder *folder;
-
-	if (pr_service_is_protected(name)) {
-		if (rename)
-			g_dbus_method_invocation_return_error(
-				invocation,
-				PR_ERROR,
-				PR_ERROR_INVALID_ARGUMENT,
-				_("The folder “%s” cannot be renamed"),
-				name);
-		else
-			g_dbus_method_invocation_return_error(
-				invocation,
-				PR_ERROR,
-				PR_ERROR_INVALID_ARGUMENT,
-				_("The folder “%s” cannot be deleted"),
-				name);
-		return NULL;
-	}
-	folder = pr_store_get_folder(self->store, name, &error);
-	if (folder == NULL)
-		g_dbus_method_invocation_return_gerror(invocation, error);
-	return folder;
 }
 
 static gboolean
@@ -2638,15 +847,15 @@ pr_service_handle_delete_folder(PrDBusImap4Service *iface,
 {
 	PrService *self = PR_SERVICE(user_data);
 	g_autoptr(PrStoreFolder) folder = NULL;
-	g_autoptr(GPtrArray) children = NULL;
 	g_autoptr(GError) error = NULL;
-	FolderWork *work;
 
 	if (!pr_service_check_no_options(invocation, options))
 		return TRUE;
-	folder = pr_service_lookup_changeable(self, invocation, name, FALSE);
-	if (folder == NULL)
+	folder = pr_service_lookup_changeable(self, name, FALSE, &error);
+	if (folder == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
+	}
 	if (folder->local) {
 		if (!pr_store_delete_folder(self->store, folder->id, &error)) {
 			g_dbus_method_invocation_return_gerror(invocation, error);
@@ -2658,22 +867,7 @@ pr_service_handle_delete_folder(PrDBusImap4Service *iface,
 	}
 	if (!pr_service_check_connected(self, invocation))
 		return TRUE;
-	work = folder_work_new(name, NULL);
-	/* children first: servers refuse, or leave a \Noselect shell, otherwise */
-	children = pr_service_folder_children(self, folder);
-	for (guint i = 0; i < children->len; i++) {
-		PrStoreFolder *child = g_ptr_array_index(children, i);
-		g_ptr_array_add(work->commands,
-				pr_service_mailbox_command("UNSUBSCRIBE", child->raw_name, TRUE));
-		g_ptr_array_add(work->commands,
-				pr_service_mailbox_command("DELETE", child->raw_name, TRUE));
-	}
-	g_ptr_array_add(work->commands,
-			pr_service_mailbox_command("UNSUBSCRIBE", folder->raw_name, TRUE));
-	g_ptr_array_add(work->commands,
-			pr_service_mailbox_command("DELETE", folder->raw_name, TRUE));
-	work->deselect = TRUE;
-	pr_service_queue_folder_job(self, invocation, "delete-folder", work);
+	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_DELETE, name, NULL);
 	return TRUE;
 }
 
@@ -2688,13 +882,14 @@ pr_service_handle_rename_folder(PrDBusImap4Service *iface,
 	PrService *self = PR_SERVICE(user_data);
 	g_autoptr(PrStoreFolder) folder = NULL;
 	g_autoptr(GError) error = NULL;
-	FolderWork *work;
 
 	if (!pr_service_check_no_options(invocation, options))
 		return TRUE;
-	folder = pr_service_lookup_changeable(self, invocation, from, TRUE);
-	if (folder == NULL)
+	folder = pr_service_lookup_changeable(self, from, TRUE, &error);
+	if (folder == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
+	}
 	if (!pr_service_check_new_name(self, to, &error)) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
@@ -2718,23 +913,15 @@ pr_service_handle_rename_folder(PrDBusImap4Service *iface,
 	}
 	if (!pr_service_check_connected(self, invocation))
 		return TRUE;
-	work = folder_work_new(from, to);
-	{
-		g_autoptr(PrImapCommand) command = pr_imap_command_new("RENAME");
-		pr_imap_command_add_string(command, folder->raw_name, -1);
-		if (!pr_imap_command_add_mailbox(command, to, &error)) {
-			folder_work_free(work);
-			g_dbus_method_invocation_return_gerror(invocation, error);
-			return TRUE;
-		}
-		g_ptr_array_add(work->commands, g_steal_pointer(&command));
+	if (!pr_sync_folder_name_check(to, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
 	}
-	work->deselect = TRUE;
-	pr_service_queue_folder_job(self, invocation, "rename-folder", work);
+	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_RENAME, from, to);
 	return TRUE;
 }
 
-/* Not yet available ----------------------------------------------------------------------- */
+/* Not yet available ---------------------------------------------------------------------------- */
 
 static gboolean
 pr_service_handle_unsupported(PrDBusImap4Service *iface,
@@ -2749,7 +936,7 @@ pr_service_handle_unsupported(PrDBusImap4Service *iface,
 	return TRUE;
 }
 
-/* Remove and shutdown --------------------------------------------------------------------- */
+/* Remove and shutdown -------------------------------------------------------------------------- */
 
 static void
 pr_service_clear_secrets_cb(GObject *source, GAsyncResult *res, gpointer user_data)
@@ -2780,22 +967,8 @@ pr_service_remove_async(PrService *self,
 			gpointer user_data)
 {
 	g_autoptr(GTask) task = g_task_new(self, cancellable, callback, user_data);
-	PrJob *job;
 
-	self->removed = TRUE;
-	/* everything queued or running ends now */
-	while ((job = g_queue_pop_head(&self->jobs)) != NULL) {
-		g_autoptr(GError) error = g_error_new_literal(
-			PR_ERROR, PR_ERROR_CANCELLED, _("The account was removed"));
-		pr_operation_complete(job->operation, error);
-		pr_job_free(job);
-	}
-	if (self->current != NULL)
-		g_cancellable_cancel(pr_operation_get_cancellable(self->current->operation));
-	if (self->background != NULL)
-		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
-	pr_service_go_offline(self, NULL);
-	pr_service_forget_connection(self);
+	pr_session_abort(self->session);
 	pr_secrets_clear_async(
 		self->id, NULL, cancellable, pr_service_clear_secrets_cb, g_steal_pointer(&task));
 }
@@ -2809,12 +982,7 @@ pr_service_remove_finish(PrService *self, GAsyncResult *res, GError **error)
 void
 pr_service_shutdown(PrService *self)
 {
-	self->online = FALSE;
-	if (self->current != NULL)
-		g_cancellable_cancel(pr_operation_get_cancellable(self->current->operation));
-	if (self->background != NULL)
-		g_cancellable_cancel(pr_operation_get_cancellable(self->background->operation));
-	pr_service_forget_connection(self);
+	pr_session_shutdown(self->session);
 }
 
 const gchar *
@@ -2829,16 +997,14 @@ pr_service_get_path(PrService *self)
 	return self->path;
 }
 
-/* Construction ---------------------------------------------------------------------------- */
+/* Construction --------------------------------------------------------------------------------- */
 
 static void
 pr_service_settings_changed_cb(GSettings *settings, const gchar *key, gpointer user_data)
 {
 	PrService *self = PR_SERVICE(user_data);
 
-	/* what synchronises how applies from the next sync, without a reconnect */
-	if (!pr_settings_key_needs_reconnect(key))
-		self->sync_dirty = TRUE;
+	pr_session_settings_changed(self->session, key);
 	if (g_strcmp0(key, "display-name") == 0 || g_strcmp0(key, "user") == 0 ||
 	    g_strcmp0(key, "host") == 0) {
 		g_autoptr(PrAccountConfig) config = pr_account_config_new_from_settings(settings);
@@ -2853,17 +1019,7 @@ pr_service_dispose(GObject *object)
 
 	if (self->settings != NULL)
 		g_signal_handlers_disconnect_by_data(self->settings, self);
-	if (self->client != NULL)
-		g_signal_handlers_disconnect_by_data(self->client, self);
-	if (self->resync_id != 0) {
-		g_source_remove(self->resync_id);
-		self->resync_id = 0;
-	}
-	if (self->reconnect_id != 0) {
-		g_source_remove(self->reconnect_id);
-		self->reconnect_id = 0;
-	}
-	pr_service_stop_push(self);
+	g_clear_object(&self->session);
 	G_OBJECT_CLASS(pr_service_parent_class)->dispose(object);
 }
 
@@ -2872,12 +1028,6 @@ pr_service_finalize(GObject *object)
 {
 	PrService *self = PR_SERVICE(object);
 
-	g_queue_clear_full(&self->jobs, (GDestroyNotify)pr_job_free);
-	g_clear_pointer(&self->current, pr_job_free);
-	g_clear_pointer(&self->background, pr_job_free);
-	g_clear_pointer(&self->stay_online, pr_job_free);
-	g_clear_object(&self->sync);
-	g_clear_object(&self->client);
 	g_clear_object(&self->store);
 	g_clear_object(&self->settings);
 	g_clear_object(&self->iface);
@@ -2899,7 +1049,6 @@ pr_service_class_init(PrServiceClass *klass)
 static void
 pr_service_init(PrService *self)
 {
-	g_queue_init(&self->jobs);
 }
 
 static const gchar *const pr_service_unsupported[] = {
@@ -2951,6 +1100,8 @@ pr_service_new(PrDaemon *daemon, GDBusObjectManagerServer *manager, const gchar 
 	pr_dbus_imap4_service_set_pending_offline_operations(self->iface, 0);
 	pr_dbus_imap4_service_set_outbox_count(self->iface, 0);
 	pr_dbus_imap4_service_set_server_capabilities(self->iface, empty);
+	self->session =
+		pr_session_new(daemon, id, self->path, self->settings, self->store, self->iface);
 
 #define PR_HANDLE(signal, func) g_signal_connect(self->iface, signal, G_CALLBACK(func), self)
 	PR_HANDLE("handle-get-settings", pr_service_handle_get_settings);

@@ -300,3 +300,10 @@ pr_imap_probe_new(const gchar *host, guint16 port, PrImapSecurity security)
 	self->security = security;
 	return self;
 }
+
+PrImapClient *
+pr_imap_probe_get_client(PrImapProbe *self)
+{
+	g_return_val_if_fail(PR_IS_IMAP_PROBE(self), NULL);
+	return self->client;
+}

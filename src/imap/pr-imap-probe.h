@@ -22,6 +22,8 @@ G_DECLARE_FINAL_TYPE(PrImapProbe, pr_imap_probe, PR, IMAP_PROBE, GObject)
  */
 PrImapProbe *pr_imap_probe_new(const gchar *host, guint16 port, PrImapSecurity security);
 void pr_imap_probe_set_timeout(PrImapProbe *self, guint seconds);
+/* The connection the probe will use, for its certificate policy. */
+PrImapClient *pr_imap_probe_get_client(PrImapProbe *self);
 gboolean pr_imap_probe_set_ca_file(PrImapProbe *self, const gchar *path, GError **error);
 gboolean
 pr_imap_probe_set_pinned_certificate(PrImapProbe *self, const gchar *sha256, GError **error);

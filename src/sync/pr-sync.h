@@ -97,6 +97,37 @@ pr_sync_fetch_bodies_finish(PrSync *self, GAsyncResult *res, GArray **fetched, G
 
 /* Setting values ("remote-subscribed", "local-subscribed", "either", "all"; "neither",
  * "local-from-remote", "remote-from-local", "both"). FALSE for anything else. */
+
+/* Folder administration on the server (pr-sync-folders.c): the commands, then a tree sync;
+ * "folders-changed" at the end. */
+typedef enum {
+	PR_SYNC_FOLDER_CREATE, /* CREATE and SUBSCRIBE */
+	PR_SYNC_FOLDER_RENAME, /* RENAME; the store keeps the folder's message ids */
+	PR_SYNC_FOLDER_DELETE, /* children first, each unsubscribed, then DELETE */
+} PrSyncFolderAction;
+
+/* Whether @name can be sent as a mailbox name at all. */
+gboolean pr_sync_folder_name_check(const gchar *name, GError **error);
+void pr_sync_change_folder_async(PrSync *self,
+				 PrSyncFolderAction action,
+				 const gchar *name,
+				 const gchar *to,
+				 PrProgress *progress,
+				 GCancellable *cancellable,
+				 GAsyncReadyCallback callback,
+				 gpointer user_data);
+gboolean pr_sync_change_folder_finish(PrSync *self, GAsyncResult *res, GError **error);
+
+/* Expunges what the store marks \Deleted (delete-on-disconnect, pr-sync-expunge.c);
+ * "messages-changed" reports what the store forgot. A server that refuses one folder does
+ * not stop the others. */
+void pr_sync_expunge_deleted_async(PrSync *self,
+				   gboolean use_expunge,
+				   GCancellable *cancellable,
+				   GAsyncReadyCallback callback,
+				   gpointer user_data);
+gboolean pr_sync_expunge_deleted_finish(PrSync *self, GAsyncResult *res, GError **error);
+
 gboolean pr_sync_folder_strategy_from_string(const gchar *str, PrSyncFolderStrategy *strategy);
 gboolean pr_sync_subscription_strategy_from_string(const gchar *str,
 						   PrSyncSubscriptionStrategy *strategy);

@@ -1,0 +1,22 @@
+/*
+ * Copyright 2026 The Postroom developers
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+#pragma once
+
+#include "pr-store.h"
+
+G_BEGIN_DECLS
+
+/* The store's records as the D-Bus contract spells them. */
+
+/* "at" of @ids (guint64; NULL: empty), floating. */
+GVariant *pr_variant_ids(GArray *ids);
+/* "(sa{sv})": a folder of ListFolders, floating. */
+GVariant *pr_variant_folder(const PrStoreFolder *folder);
+/* Adds the keys a message has in ListMessages to an a{sv} builder. */
+void pr_variant_add_message_keys(GVariantBuilder *builder, const PrStoreMessage *message);
+/* "a(ta{sv})": the reply of ListMessages, floating. */
+GVariant *pr_variant_message_list(GPtrArray *messages);
+
+G_END_DECLS
