@@ -6,9 +6,11 @@
 
 #include <string.h>
 
+#include "pr-date.h"
 #include "pr-error.h"
 #include "pr-imap-response.h"
 #include "pr-imap-utf7.h"
+#include "pr-rfc2047.h"
 
 /*
  * Typed decoders over the generic value tree (built in pr-imap-parser.c, which also holds
@@ -23,8 +25,6 @@
  */
 
 #define PR_IMAP_MAX_SET_LEN    (1024 * 1024) /* a UID set from a response code or ESEARCH */
-#define PR_IMAP_RFC2047_MAX    (64 * 1024)   /* longer header text is not decoded */
-#define PR_IMAP_CHARSET_MAX    40
 #define PR_IMAP_BODY_MAX_DEPTH 64
 #define PR_IMAP_PREVIEW	       32
 
@@ -952,440 +952,6 @@ pr_imap_response_parse_vanished(const PrImapResponse *self, gboolean *earlier, G
 	return set;
 }
 
-/* RFC 2047 ------------------------------------------------------------------------------ */
-
-typedef struct {
-	GString *out;
-	GByteArray *bytes; /* decoded bytes of adjacent words in one charset */
-	gchar charset[PR_IMAP_CHARSET_MAX + 1];
-	const gchar *raw; /* their encoded form, kept for a failed conversion */
-	gsize raw_len;
-} PrImapRfc2047;
-
-/*
- * Opening an iconv converter loads and unloads a gconv module each time, which costs more
- * than the decoding; keep a few open. Bounded: charset names come from the server.
- */
-#define PR_IMAP_ICONV_CACHE 16
-
-typedef struct {
-	gchar charset[PR_IMAP_CHARSET_MAX + 1];
-	GIConv cd;
-} PrImapIconv;
-
-static GMutex pr_imap_iconv_lock;
-static PrImapIconv pr_imap_iconv_cache[PR_IMAP_ICONV_CACHE];
-static guint pr_imap_iconv_n;
-
-static gchar *
-pr_imap_convert_latin1(const guint8 *in, gsize len, gsize *written)
-{
-	gchar *out = g_malloc(len * 2 + 1);
-	gsize o = 0;
-
-	for (gsize i = 0; i < len; i++) {
-		if (in[i] < 0x80) {
-			out[o++] = (gchar)in[i];
-		} else {
-			out[o++] = (gchar)(0xc0 | (in[i] >> 6));
-			out[o++] = (gchar)(0x80 | (in[i] & 0x3f));
-		}
-	}
-	out[o] = '\0';
-	*written = o;
-	return out;
-}
-
-static gchar *
-pr_imap_convert(const guint8 *in, gsize len, const gchar *charset, gsize *written)
-{
-	g_autoptr(GMutexLocker) locker = NULL;
-	GIConv cd = (GIConv)-1;
-
-	if (g_ascii_strcasecmp(charset, "ISO-8859-1") == 0 ||
-	    g_ascii_strcasecmp(charset, "ISO8859-1") == 0 ||
-	    g_ascii_strcasecmp(charset, "LATIN1") == 0)
-		return pr_imap_convert_latin1(in, len, written);
-	locker = g_mutex_locker_new(&pr_imap_iconv_lock);
-	for (guint i = 0; i < pr_imap_iconv_n; i++) {
-		if (g_ascii_strcasecmp(pr_imap_iconv_cache[i].charset, charset) == 0) {
-			cd = pr_imap_iconv_cache[i].cd;
-			break;
-		}
-	}
-	if (cd == (GIConv)-1) {
-		if (pr_imap_iconv_n == PR_IMAP_ICONV_CACHE)
-			return g_convert((const gchar *)in,
-					 (gssize)len,
-					 "UTF-8",
-					 charset,
-					 NULL,
-					 written,
-					 NULL);
-		cd = g_iconv_open("UTF-8", charset);
-		if (cd == (GIConv)-1)
-			return NULL;
-		g_strlcpy(pr_imap_iconv_cache[pr_imap_iconv_n].charset,
-			  charset,
-			  sizeof(pr_imap_iconv_cache[pr_imap_iconv_n].charset));
-		pr_imap_iconv_cache[pr_imap_iconv_n++].cd = cd;
-	}
-	/* a stateful charset (ISO-2022-JP) may have been left mid-shift by a failure */
-	g_iconv(cd, NULL, NULL, NULL, NULL);
-	return g_convert_with_iconv((const gchar *)in, (gssize)len, cd, NULL, written, NULL);
-}
-
-static void
-pr_imap_rfc2047_flush(PrImapRfc2047 *st)
-{
-	g_autofree gchar *conv = NULL;
-	gsize written = 0;
-
-	if (st->raw_len == 0)
-		return;
-	/* an empty encoded word decodes to nothing (and an empty GByteArray has no data) */
-	if (st->bytes->len == 0) {
-		st->raw_len = 0;
-		return;
-	}
-	if (g_ascii_strcasecmp(st->charset, "UTF-8") == 0 ||
-	    g_ascii_strcasecmp(st->charset, "US-ASCII") == 0) {
-		conv = g_utf8_make_valid((const gchar *)st->bytes->data, (gssize)st->bytes->len);
-		written = strlen(conv);
-	} else {
-		conv = pr_imap_convert(st->bytes->data, st->bytes->len, st->charset, &written);
-	}
-	if (conv != NULL)
-		g_string_append_len(st->out, conv, (gssize)written);
-	else
-		g_string_append_len(st->out, st->raw, (gssize)st->raw_len);
-	g_byte_array_set_size(st->bytes, 0);
-	st->raw_len = 0;
-}
-
-static gint
-pr_imap_hex(gchar c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* "=?charset?B|Q?text?=" at @p: the decoded bytes go to st->bytes. */
-static gboolean
-pr_imap_rfc2047_word(PrImapRfc2047 *st, const gchar *p, const gchar *end, const gchar **word_end)
-{
-	const gchar *cs = p + 2;
-	const gchar *q = cs;
-	const gchar *text;
-	const gchar *tend;
-	gchar charset[PR_IMAP_CHARSET_MAX + 1];
-	gsize cs_len;
-	gchar enc;
-
-	while (q < end && *q != '?' && (g_ascii_isalnum(*q) || strchr("-_.:*", *q) != NULL))
-		q++;
-	cs_len = (gsize)(q - cs);
-	if (q + 3 >= end || *q != '?' || cs_len == 0 || cs_len > PR_IMAP_CHARSET_MAX)
-		return FALSE;
-	memcpy(charset, cs, cs_len);
-	charset[cs_len] = '\0';
-	/* RFC 2231 language suffix: "utf-8*en" */
-	if (strchr(charset, '*') != NULL)
-		*strchr(charset, '*') = '\0';
-	if (charset[0] == '\0')
-		return FALSE;
-	enc = g_ascii_toupper(q[1]);
-	if ((enc != 'B' && enc != 'Q') || q[2] != '?')
-		return FALSE;
-	/* encoded-text holds no "?" (RFC 2047 2): the first one must start "?=". Stopping
-	 * there keeps failed attempts from rescanning each other's text. */
-	text = q + 3;
-	tend = text;
-	while (tend < end && *tend != '?') {
-		if (*tend <= ' ' || (guchar)*tend >= 0x7f)
-			return FALSE;
-		tend++;
-	}
-	if (tend + 1 >= end || tend[1] != '=')
-		return FALSE;
-
-	if (st->raw_len > 0 && g_ascii_strcasecmp(st->charset, charset) != 0)
-		pr_imap_rfc2047_flush(st);
-	if (enc == 'B') {
-		g_autofree gchar *b64 = g_strndup(text, (gsize)(tend - text));
-		g_autofree guchar *bin = NULL;
-		gsize bin_len = 0;
-		for (const gchar *c = b64; *c != '\0'; c++) {
-			if (!g_ascii_isalnum(*c) && *c != '+' && *c != '/' && *c != '=')
-				return FALSE;
-		}
-		bin = g_base64_decode(b64, &bin_len);
-		g_byte_array_append(st->bytes, bin, (guint)bin_len);
-	} else {
-		guint before = st->bytes->len;
-		for (const gchar *c = text; c < tend; c++) {
-			guint8 b = (guint8)*c;
-			if (*c == '_') {
-				b = ' ';
-			} else if (*c == '=') {
-				gint hi = tend - c >= 3 ? pr_imap_hex(c[1]) : -1;
-				gint lo = hi >= 0 ? pr_imap_hex(c[2]) : -1;
-				if (hi < 0 || lo < 0) {
-					g_byte_array_set_size(st->bytes, before);
-					return FALSE;
-				}
-				b = (guint8)(hi * 16 + lo);
-				c += 2;
-			}
-			g_byte_array_append(st->bytes, &b, 1);
-		}
-	}
-	if (st->raw_len == 0) {
-		st->raw = p;
-		g_strlcpy(st->charset, charset, sizeof(st->charset));
-	}
-	*word_end = tend + 2;
-	st->raw_len = (gsize)(*word_end - st->raw);
-	return TRUE;
-}
-
-/*
- * Header text with RFC 2047 encoded-words to UTF-8. Whitespace between two encoded words
- * is dropped; adjacent words in one charset are joined before conversion (a character may
- * be split across them). A word that fails to convert is kept as it was sent.
- */
-static gchar *
-pr_imap_decode_rfc2047(const gchar *in, gsize len)
-{
-	PrImapRfc2047 st = { 0 };
-	const gchar *p = in;
-	const gchar *end = in + len;
-	g_autoptr(GByteArray) bytes = g_byte_array_new();
-	g_autofree gchar *plain = NULL;
-
-	if (len > PR_IMAP_RFC2047_MAX || memchr(in, '=', len) == NULL)
-		return pr_imap_dup_display(in, len);
-	st.out = g_string_sized_new(len);
-	st.bytes = bytes;
-	while (p < end) {
-		const gchar *word_end = NULL;
-		const gchar *ws = p;
-
-		if (p[0] == '=' && p + 1 < end && p[1] == '?' &&
-		    pr_imap_rfc2047_word(&st, p, end, &word_end)) {
-			p = word_end;
-			continue;
-		}
-		if (st.raw_len > 0) {
-			/* whitespace followed by another encoded word is not text */
-			while (ws < end && g_ascii_isspace(*ws))
-				ws++;
-			if (ws > p && ws + 1 < end && ws[0] == '=' && ws[1] == '?' &&
-			    pr_imap_rfc2047_word(&st, ws, end, &word_end)) {
-				p = word_end;
-				continue;
-			}
-			pr_imap_rfc2047_flush(&st);
-		}
-		g_string_append_c(st.out, *p);
-		p++;
-	}
-	pr_imap_rfc2047_flush(&st);
-	plain = g_string_free(st.out, FALSE);
-	return pr_imap_dup_display(plain, strlen(plain));
-}
-
-/* Dates --------------------------------------------------------------------------------- */
-
-static gint
-pr_imap_month(const gchar *s)
-{
-	static const gchar *const months[] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-	};
-	for (guint i = 0; i < G_N_ELEMENTS(months); i++) {
-		if (g_ascii_strncasecmp(s, months[i], 3) == 0)
-			return (gint)i + 1;
-	}
-	return 0;
-}
-
-static gboolean
-pr_imap_make_time(gint year,
-		  gint month,
-		  gint day,
-		  gint hour,
-		  gint minute,
-		  gint second,
-		  gint offset_minutes,
-		  gint64 *out)
-{
-	g_autoptr(GDateTime) dt = NULL;
-
-	if (year < 1 || year > 9999 || hour > 23 || minute > 59 || second > 60)
-		return FALSE;
-	/* a leap second: GDateTime has none */
-	if (second == 60)
-		second = 59;
-	dt = g_date_time_new_utc(year, month, day, hour, minute, second);
-	if (dt == NULL)
-		return FALSE;
-	*out = g_date_time_to_unix(dt) - (gint64)offset_minutes * 60;
-	return TRUE;
-}
-
-/* up to @max digits at *p */
-static gboolean
-pr_imap_digits(const gchar **p, const gchar *end, guint min, guint max, gint *out)
-{
-	gint v = 0;
-	guint n = 0;
-
-	while (*p < end && n < max && g_ascii_isdigit(**p)) {
-		v = v * 10 + (**p - '0');
-		(*p)++;
-		n++;
-	}
-	if (n < min)
-		return FALSE;
-	*out = v;
-	return TRUE;
-}
-
-static gboolean
-pr_imap_zone(const gchar **p, const gchar *end, gint *offset_minutes)
-{
-	static const struct {
-		const gchar *name;
-		gint hours;
-	} zones[] = {
-		{ "UT", 0 },   { "UTC", 0 },  { "GMT", 0 },  { "Z", 0 },
-		{ "EST", -5 }, { "EDT", -4 }, { "CST", -6 }, { "CDT", -5 },
-		{ "MST", -7 }, { "MDT", -6 }, { "PST", -8 }, { "PDT", -7 },
-	};
-	const gchar *q = *p;
-	gint hhmm = 0;
-	gint sign;
-
-	if (q < end && (*q == '+' || *q == '-')) {
-		sign = *q == '-' ? -1 : 1;
-		q++;
-		if (!pr_imap_digits(&q, end, 4, 4, &hhmm) || hhmm % 100 > 59)
-			return FALSE;
-		*offset_minutes = sign * ((hhmm / 100) * 60 + hhmm % 100);
-		*p = q;
-		return TRUE;
-	}
-	while (q < end && g_ascii_isalpha(*q))
-		q++;
-	for (guint i = 0; i < G_N_ELEMENTS(zones); i++) {
-		if ((gsize)(q - *p) == strlen(zones[i].name) &&
-		    g_ascii_strncasecmp(*p, zones[i].name, strlen(zones[i].name)) == 0) {
-			*offset_minutes = zones[i].hours * 60;
-			*p = q;
-			return TRUE;
-		}
-	}
-	/* RFC 5322 4.3: other (military) zones are treated as "-0000" */
-	*offset_minutes = 0;
-	*p = q;
-	return TRUE;
-}
-
-static void
-pr_imap_skip_space(const gchar **p, const gchar *end)
-{
-	while (*p < end && (g_ascii_isspace(**p) || **p == ','))
-		(*p)++;
-}
-
-/* RFC 5322 date-time, leniently: optional day name, 2/3-digit years, obsolete zones;
- * 0 when it cannot be read. */
-static gint64
-pr_imap_parse_rfc5322_date(const gchar *s)
-{
-	const gchar *p = s;
-	const gchar *end = s + strlen(s);
-	gint day = 0, month, year = 0, hour = 0, minute = 0, second = 0, offset = 0;
-	gint64 t = 0;
-
-	pr_imap_skip_space(&p, end);
-	if (p < end && g_ascii_isalpha(*p)) {
-		while (p < end && g_ascii_isalpha(*p))
-			p++;
-		pr_imap_skip_space(&p, end);
-	}
-	if (!pr_imap_digits(&p, end, 1, 2, &day))
-		return 0;
-	while (p < end && (*p == ' ' || *p == '-'))
-		p++;
-	if (end - p < 3 || (month = pr_imap_month(p)) == 0)
-		return 0;
-	while (p < end && g_ascii_isalpha(*p))
-		p++;
-	while (p < end && (*p == ' ' || *p == '-'))
-		p++;
-	{
-		const gchar *ys = p;
-		if (!pr_imap_digits(&p, end, 2, 4, &year))
-			return 0;
-		if (p - ys == 2)
-			year += year < 50 ? 2000 : 1900;
-		else if (p - ys == 3)
-			year += 1900;
-	}
-	pr_imap_skip_space(&p, end);
-	if (!pr_imap_digits(&p, end, 1, 2, &hour) || p >= end || *p != ':')
-		return 0;
-	p++;
-	if (!pr_imap_digits(&p, end, 2, 2, &minute))
-		return 0;
-	if (p < end && *p == ':') {
-		p++;
-		if (!pr_imap_digits(&p, end, 2, 2, &second))
-			return 0;
-	}
-	pr_imap_skip_space(&p, end);
-	if (p < end && !pr_imap_zone(&p, end, &offset))
-		return 0;
-	if (!pr_imap_make_time(year, month, day, hour, minute, second, offset, &t))
-		return 0;
-	return t;
-}
-
-/* INTERNALDATE: "17-Jul-1996 02:44:25 -0700", day possibly space-padded. */
-static gboolean
-pr_imap_parse_internaldate(const gchar *s, gsize len, gint64 *out)
-{
-	const gchar *p = s;
-	const gchar *end = s + len;
-	gint day = 0, month, year = 0, hour = 0, minute = 0, second = 0, offset = 0;
-
-	if (p < end && *p == ' ')
-		p++;
-	if (!pr_imap_digits(&p, end, 1, 2, &day) || p >= end || *p++ != '-')
-		return FALSE;
-	if (end - p < 4 || (month = pr_imap_month(p)) == 0 || p[3] != '-')
-		return FALSE;
-	p += 4;
-	if (!pr_imap_digits(&p, end, 4, 4, &year) || p >= end || *p++ != ' ')
-		return FALSE;
-	if (!pr_imap_digits(&p, end, 2, 2, &hour) || p >= end || *p++ != ':')
-		return FALSE;
-	if (!pr_imap_digits(&p, end, 2, 2, &minute) || p >= end || *p++ != ':')
-		return FALSE;
-	if (!pr_imap_digits(&p, end, 2, 2, &second) || p >= end || *p++ != ' ')
-		return FALSE;
-	if (p >= end || (*p != '+' && *p != '-') || !pr_imap_zone(&p, end, &offset) || p != end)
-		return FALSE;
-	return pr_imap_make_time(year, month, day, hour, minute, second, offset, out);
-}
-
 /* ENVELOPE ------------------------------------------------------------------------------ */
 
 static void
@@ -1436,7 +1002,7 @@ pr_imap_value_dup_header(const PrImapValue *value)
 	g_autofree gchar *raw = pr_imap_value_dup_display(value);
 	if (raw == NULL)
 		return NULL;
-	return pr_imap_decode_rfc2047(raw, strlen(raw));
+	return pr_rfc2047_decode(raw, strlen(raw));
 }
 
 /*
@@ -1471,7 +1037,7 @@ pr_imap_parse_addresses(const PrImapValue *value, GError **error)
 			continue;
 		address = g_new0(PrImapAddress, 1);
 		if (host == NULL) {
-			address->name = pr_imap_decode_rfc2047(mailbox, strlen(mailbox));
+			address->name = pr_rfc2047_decode(mailbox, strlen(mailbox));
 		} else {
 			address->name = pr_imap_value_dup_header(pr_imap_child(a, 0));
 			address->mailbox =
@@ -1496,7 +1062,7 @@ pr_imap_parse_envelope(const PrImapValue *value, GError **error)
 	env = g_new0(PrImapEnvelope, 1);
 	env->date_raw = pr_imap_value_dup_display(pr_imap_child(value, 0));
 	if (env->date_raw != NULL)
-		env->date = pr_imap_parse_rfc5322_date(env->date_raw);
+		env->date = pr_date_parse_rfc5322(env->date_raw);
 	env->subject = pr_imap_value_dup_header(pr_imap_child(value, 1));
 	lists[0] = &env->from;
 	lists[1] = &env->sender;
@@ -1678,7 +1244,7 @@ pr_imap_fetch_item(PrImapFetch *fetch, const gchar *name, const PrImapValue *val
 		gsize len = 0;
 		const gchar *s = pr_imap_value_text(val, &len);
 		if (!pr_imap_is_kind(val, PR_IMAP_VALUE_STRING) || s == NULL ||
-		    !pr_imap_parse_internaldate(s, len, &fetch->internal_date))
+		    !pr_date_parse_internaldate(s, len, &fetch->internal_date, NULL))
 			return pr_imap_malformed(error, "FETCH INTERNALDATE");
 		fetch->fields |= PR_IMAP_FETCH_HAS_INTERNALDATE;
 	} else if (g_ascii_strcasecmp(name, "ENVELOPE") == 0) {
