@@ -223,6 +223,9 @@ pr_imap_client_handle_tagged(PrImapClient *self, PrImapResponse *response)
 	done = pending;
 	if (self->waiting_continuation == pending)
 		self->waiting_continuation = NULL;
+	/* a tagged OK or NO may carry an [ALERT] too, most often the one ending LOGIN or
+	 * AUTHENTICATE; emitted before the command completes, so it precedes the result */
+	pr_imap_client_emit_alert(self, response);
 	if (pending->flags & CMD_FLAG_IDLE) {
 		if (self->state == PR_IMAP_CLIENT_STATE_IDLE)
 			self->state = PR_IMAP_CLIENT_STATE_SELECTED;
