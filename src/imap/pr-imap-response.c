@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "pr-error.h"
-#include "pr-imap-response.h"
+#include "pr-imap-response-private.h"
 #include "pr-imap-utf7.h"
 
 /*
@@ -20,22 +20,21 @@
  * that entry, never a raw fallback: a raw fallback could collide with the decoded name of
  * another mailbox. Names are not sanitised for filesystem use ("../../etc" or "/" are
  * legal IMAP names); the store must treat them as opaque keys.
+ *
+ * FETCH and what it carries (ENVELOPE, BODYSTRUCTURE) are in pr-imap-fetch.c.
  */
 
-#define PR_IMAP_MAX_SET_LEN    (1024 * 1024) /* a UID set from a response code or ESEARCH */
-#define PR_IMAP_RFC2047_MAX    (64 * 1024)   /* longer header text is not decoded */
-#define PR_IMAP_CHARSET_MAX    40
-#define PR_IMAP_BODY_MAX_DEPTH 64
-#define PR_IMAP_PREVIEW	       32
+#define PR_IMAP_MAX_SET_LEN (1024 * 1024) /* a UID set from a response code or ESEARCH */
+#define PR_IMAP_PREVIEW	    32
 
-static gboolean
+gboolean
 pr_imap_malformed(GError **error, const gchar *what)
 {
 	g_set_error(error, PR_ERROR, PR_ERROR_PROTOCOL_ERROR, "malformed %s", what);
 	return FALSE;
 }
 
-static const PrImapValue *
+const PrImapValue *
 pr_imap_child(const PrImapValue *value, guint idx)
 {
 	if (value == NULL)
@@ -43,27 +42,27 @@ pr_imap_child(const PrImapValue *value, guint idx)
 	return pr_imap_value_get_child(value, idx);
 }
 
-static gboolean
+gboolean
 pr_imap_is_kind(const PrImapValue *value, PrImapValueKind kind)
 {
 	return value != NULL && pr_imap_value_get_kind(value) == kind;
 }
 
 /* NULL-tolerant forms: decoders walk trees whose shape the server chose */
-static guint
+guint
 pr_imap_n(const PrImapValue *value)
 {
 	return value != NULL ? pr_imap_value_get_n_children(value) : 0;
 }
 
-static gboolean
+gboolean
 pr_imap_equal(const PrImapValue *value, const gchar *str)
 {
 	return value != NULL && pr_imap_value_equal_atom(value, str);
 }
 
 /* ATOM, NUMBER or STRING without an embedded NUL; NULL for anything else. */
-static const gchar *
+const gchar *
 pr_imap_value_text(const PrImapValue *value, gsize *len)
 {
 	const gchar *s;
@@ -80,7 +79,7 @@ pr_imap_value_text(const PrImapValue *value, gsize *len)
 }
 
 /* Bytes from the server as valid UTF-8 without NUL, CR or LF (those become spaces). */
-static gchar *
+gchar *
 pr_imap_dup_display(const gchar *s, gsize len)
 {
 	gchar *out;
@@ -97,7 +96,7 @@ pr_imap_dup_display(const gchar *s, gsize len)
 }
 
 /* An nstring (or astring) for display; NULL for NIL, lists and streamed literals. */
-static gchar *
+gchar *
 pr_imap_value_dup_display(const PrImapValue *value)
 {
 	const gchar *s;
@@ -119,7 +118,7 @@ pr_imap_value_dup_display(const PrImapValue *value)
 	return pr_imap_dup_display(tmp, len);
 }
 
-static gboolean
+gboolean
 pr_imap_value_get_u32(const PrImapValue *value, guint32 *out)
 {
 	guint64 n = 0;
@@ -131,7 +130,7 @@ pr_imap_value_get_u32(const PrImapValue *value, guint32 *out)
 	return TRUE;
 }
 
-static gboolean
+gboolean
 pr_imap_value_get_u64(const PrImapValue *value, guint64 *out)
 {
 	if (!pr_imap_is_kind(value, PR_IMAP_VALUE_NUMBER))
@@ -139,7 +138,7 @@ pr_imap_value_get_u64(const PrImapValue *value, guint64 *out)
 	return pr_imap_value_get_number(value, out);
 }
 
-static gboolean
+gboolean
 pr_imap_response_is_data(const PrImapResponse *self, const gchar *keyword)
 {
 	return pr_imap_response_get_kind(self) == PR_IMAP_RESPONSE_KIND_UNTAGGED &&
@@ -336,7 +335,7 @@ pr_imap_response_to_string(const PrImapResponse *self)
 
 /* Capabilities, flags, ENABLED ---------------------------------------------------------- */
 
-static gchar **
+gchar **
 pr_imap_dup_atoms(const PrImapValue *list, gboolean upper)
 {
 	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
@@ -950,796 +949,4 @@ pr_imap_response_parse_vanished(const PrImapResponse *self, gboolean *earlier, G
 	if (earlier != NULL)
 		*earlier = is_earlier;
 	return set;
-}
-
-/* RFC 2047 ------------------------------------------------------------------------------ */
-
-typedef struct {
-	GString *out;
-	GByteArray *bytes; /* decoded bytes of adjacent words in one charset */
-	gchar charset[PR_IMAP_CHARSET_MAX + 1];
-	const gchar *raw; /* their encoded form, kept for a failed conversion */
-	gsize raw_len;
-} PrImapRfc2047;
-
-/*
- * Opening an iconv converter loads and unloads a gconv module each time, which costs more
- * than the decoding; keep a few open. Bounded: charset names come from the server.
- */
-#define PR_IMAP_ICONV_CACHE 16
-
-typedef struct {
-	gchar charset[PR_IMAP_CHARSET_MAX + 1];
-	GIConv cd;
-} PrImapIconv;
-
-static GMutex pr_imap_iconv_lock;
-static PrImapIconv pr_imap_iconv_cache[PR_IMAP_ICONV_CACHE];
-static guint pr_imap_iconv_n;
-
-static gchar *
-pr_imap_convert_latin1(const guint8 *in, gsize len, gsize *written)
-{
-	gchar *out = g_malloc(len * 2 + 1);
-	gsize o = 0;
-
-	for (gsize i = 0; i < len; i++) {
-		if (in[i] < 0x80) {
-			out[o++] = (gchar)in[i];
-		} else {
-			out[o++] = (gchar)(0xc0 | (in[i] >> 6));
-			out[o++] = (gchar)(0x80 | (in[i] & 0x3f));
-		}
-	}
-	out[o] = '\0';
-	*written = o;
-	return out;
-}
-
-static gchar *
-pr_imap_convert(const guint8 *in, gsize len, const gchar *charset, gsize *written)
-{
-	g_autoptr(GMutexLocker) locker = NULL;
-	GIConv cd = (GIConv)-1;
-
-	if (g_ascii_strcasecmp(charset, "ISO-8859-1") == 0 ||
-	    g_ascii_strcasecmp(charset, "ISO8859-1") == 0 ||
-	    g_ascii_strcasecmp(charset, "LATIN1") == 0)
-		return pr_imap_convert_latin1(in, len, written);
-	locker = g_mutex_locker_new(&pr_imap_iconv_lock);
-	for (guint i = 0; i < pr_imap_iconv_n; i++) {
-		if (g_ascii_strcasecmp(pr_imap_iconv_cache[i].charset, charset) == 0) {
-			cd = pr_imap_iconv_cache[i].cd;
-			break;
-		}
-	}
-	if (cd == (GIConv)-1) {
-		if (pr_imap_iconv_n == PR_IMAP_ICONV_CACHE)
-			return g_convert((const gchar *)in,
-					 (gssize)len,
-					 "UTF-8",
-					 charset,
-					 NULL,
-					 written,
-					 NULL);
-		cd = g_iconv_open("UTF-8", charset);
-		if (cd == (GIConv)-1)
-			return NULL;
-		g_strlcpy(pr_imap_iconv_cache[pr_imap_iconv_n].charset,
-			  charset,
-			  sizeof(pr_imap_iconv_cache[pr_imap_iconv_n].charset));
-		pr_imap_iconv_cache[pr_imap_iconv_n++].cd = cd;
-	}
-	/* a stateful charset (ISO-2022-JP) may have been left mid-shift by a failure */
-	g_iconv(cd, NULL, NULL, NULL, NULL);
-	return g_convert_with_iconv((const gchar *)in, (gssize)len, cd, NULL, written, NULL);
-}
-
-static void
-pr_imap_rfc2047_flush(PrImapRfc2047 *st)
-{
-	g_autofree gchar *conv = NULL;
-	gsize written = 0;
-
-	if (st->raw_len == 0)
-		return;
-	/* an empty encoded word decodes to nothing (and an empty GByteArray has no data) */
-	if (st->bytes->len == 0) {
-		st->raw_len = 0;
-		return;
-	}
-	if (g_ascii_strcasecmp(st->charset, "UTF-8") == 0 ||
-	    g_ascii_strcasecmp(st->charset, "US-ASCII") == 0) {
-		conv = g_utf8_make_valid((const gchar *)st->bytes->data, (gssize)st->bytes->len);
-		written = strlen(conv);
-	} else {
-		conv = pr_imap_convert(st->bytes->data, st->bytes->len, st->charset, &written);
-	}
-	if (conv != NULL)
-		g_string_append_len(st->out, conv, (gssize)written);
-	else
-		g_string_append_len(st->out, st->raw, (gssize)st->raw_len);
-	g_byte_array_set_size(st->bytes, 0);
-	st->raw_len = 0;
-}
-
-static gint
-pr_imap_hex(gchar c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
-/* "=?charset?B|Q?text?=" at @p: the decoded bytes go to st->bytes. */
-static gboolean
-pr_imap_rfc2047_word(PrImapRfc2047 *st, const gchar *p, const gchar *end, const gchar **word_end)
-{
-	const gchar *cs = p + 2;
-	const gchar *q = cs;
-	const gchar *text;
-	const gchar *tend;
-	gchar charset[PR_IMAP_CHARSET_MAX + 1];
-	gsize cs_len;
-	gchar enc;
-
-	while (q < end && *q != '?' && (g_ascii_isalnum(*q) || strchr("-_.:*", *q) != NULL))
-		q++;
-	cs_len = (gsize)(q - cs);
-	if (q + 3 >= end || *q != '?' || cs_len == 0 || cs_len > PR_IMAP_CHARSET_MAX)
-		return FALSE;
-	memcpy(charset, cs, cs_len);
-	charset[cs_len] = '\0';
-	/* RFC 2231 language suffix: "utf-8*en" */
-	if (strchr(charset, '*') != NULL)
-		*strchr(charset, '*') = '\0';
-	if (charset[0] == '\0')
-		return FALSE;
-	enc = g_ascii_toupper(q[1]);
-	if ((enc != 'B' && enc != 'Q') || q[2] != '?')
-		return FALSE;
-	/* encoded-text holds no "?" (RFC 2047 2): the first one must start "?=". Stopping
-	 * there keeps failed attempts from rescanning each other's text. */
-	text = q + 3;
-	tend = text;
-	while (tend < end && *tend != '?') {
-		if (*tend <= ' ' || (guchar)*tend >= 0x7f)
-			return FALSE;
-		tend++;
-	}
-	if (tend + 1 >= end || tend[1] != '=')
-		return FALSE;
-
-	if (st->raw_len > 0 && g_ascii_strcasecmp(st->charset, charset) != 0)
-		pr_imap_rfc2047_flush(st);
-	if (enc == 'B') {
-		g_autofree gchar *b64 = g_strndup(text, (gsize)(tend - text));
-		g_autofree guchar *bin = NULL;
-		gsize bin_len = 0;
-		for (const gchar *c = b64; *c != '\0'; c++) {
-			if (!g_ascii_isalnum(*c) && *c != '+' && *c != '/' && *c != '=')
-				return FALSE;
-		}
-		bin = g_base64_decode(b64, &bin_len);
-		g_byte_array_append(st->bytes, bin, (guint)bin_len);
-	} else {
-		guint before = st->bytes->len;
-		for (const gchar *c = text; c < tend; c++) {
-			guint8 b = (guint8)*c;
-			if (*c == '_') {
-				b = ' ';
-			} else if (*c == '=') {
-				gint hi = tend - c >= 3 ? pr_imap_hex(c[1]) : -1;
-				gint lo = hi >= 0 ? pr_imap_hex(c[2]) : -1;
-				if (hi < 0 || lo < 0) {
-					g_byte_array_set_size(st->bytes, before);
-					return FALSE;
-				}
-				b = (guint8)(hi * 16 + lo);
-				c += 2;
-			}
-			g_byte_array_append(st->bytes, &b, 1);
-		}
-	}
-	if (st->raw_len == 0) {
-		st->raw = p;
-		g_strlcpy(st->charset, charset, sizeof(st->charset));
-	}
-	*word_end = tend + 2;
-	st->raw_len = (gsize)(*word_end - st->raw);
-	return TRUE;
-}
-
-/*
- * Header text with RFC 2047 encoded-words to UTF-8. Whitespace between two encoded words
- * is dropped; adjacent words in one charset are joined before conversion (a character may
- * be split across them). A word that fails to convert is kept as it was sent.
- */
-static gchar *
-pr_imap_decode_rfc2047(const gchar *in, gsize len)
-{
-	PrImapRfc2047 st = { 0 };
-	const gchar *p = in;
-	const gchar *end = in + len;
-	g_autoptr(GByteArray) bytes = g_byte_array_new();
-	g_autofree gchar *plain = NULL;
-
-	if (len > PR_IMAP_RFC2047_MAX || memchr(in, '=', len) == NULL)
-		return pr_imap_dup_display(in, len);
-	st.out = g_string_sized_new(len);
-	st.bytes = bytes;
-	while (p < end) {
-		const gchar *word_end = NULL;
-		const gchar *ws = p;
-
-		if (p[0] == '=' && p + 1 < end && p[1] == '?' &&
-		    pr_imap_rfc2047_word(&st, p, end, &word_end)) {
-			p = word_end;
-			continue;
-		}
-		if (st.raw_len > 0) {
-			/* whitespace followed by another encoded word is not text */
-			while (ws < end && g_ascii_isspace(*ws))
-				ws++;
-			if (ws > p && ws + 1 < end && ws[0] == '=' && ws[1] == '?' &&
-			    pr_imap_rfc2047_word(&st, ws, end, &word_end)) {
-				p = word_end;
-				continue;
-			}
-			pr_imap_rfc2047_flush(&st);
-		}
-		g_string_append_c(st.out, *p);
-		p++;
-	}
-	pr_imap_rfc2047_flush(&st);
-	plain = g_string_free(st.out, FALSE);
-	return pr_imap_dup_display(plain, strlen(plain));
-}
-
-/* Dates --------------------------------------------------------------------------------- */
-
-static gint
-pr_imap_month(const gchar *s)
-{
-	static const gchar *const months[] = {
-		"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-	};
-	for (guint i = 0; i < G_N_ELEMENTS(months); i++) {
-		if (g_ascii_strncasecmp(s, months[i], 3) == 0)
-			return (gint)i + 1;
-	}
-	return 0;
-}
-
-static gboolean
-pr_imap_make_time(gint year,
-		  gint month,
-		  gint day,
-		  gint hour,
-		  gint minute,
-		  gint second,
-		  gint offset_minutes,
-		  gint64 *out)
-{
-	g_autoptr(GDateTime) dt = NULL;
-
-	if (year < 1 || year > 9999 || hour > 23 || minute > 59 || second > 60)
-		return FALSE;
-	/* a leap second: GDateTime has none */
-	if (second == 60)
-		second = 59;
-	dt = g_date_time_new_utc(year, month, day, hour, minute, second);
-	if (dt == NULL)
-		return FALSE;
-	*out = g_date_time_to_unix(dt) - (gint64)offset_minutes * 60;
-	return TRUE;
-}
-
-/* up to @max digits at *p */
-static gboolean
-pr_imap_digits(const gchar **p, const gchar *end, guint min, guint max, gint *out)
-{
-	gint v = 0;
-	guint n = 0;
-
-	while (*p < end && n < max && g_ascii_isdigit(**p)) {
-		v = v * 10 + (**p - '0');
-		(*p)++;
-		n++;
-	}
-	if (n < min)
-		return FALSE;
-	*out = v;
-	return TRUE;
-}
-
-static gboolean
-pr_imap_zone(const gchar **p, const gchar *end, gint *offset_minutes)
-{
-	static const struct {
-		const gchar *name;
-		gint hours;
-	} zones[] = {
-		{ "UT", 0 },   { "UTC", 0 },  { "GMT", 0 },  { "Z", 0 },
-		{ "EST", -5 }, { "EDT", -4 }, { "CST", -6 }, { "CDT", -5 },
-		{ "MST", -7 }, { "MDT", -6 }, { "PST", -8 }, { "PDT", -7 },
-	};
-	const gchar *q = *p;
-	gint hhmm = 0;
-	gint sign;
-
-	if (q < end && (*q == '+' || *q == '-')) {
-		sign = *q == '-' ? -1 : 1;
-		q++;
-		if (!pr_imap_digits(&q, end, 4, 4, &hhmm) || hhmm % 100 > 59)
-			return FALSE;
-		*offset_minutes = sign * ((hhmm / 100) * 60 + hhmm % 100);
-		*p = q;
-		return TRUE;
-	}
-	while (q < end && g_ascii_isalpha(*q))
-		q++;
-	for (guint i = 0; i < G_N_ELEMENTS(zones); i++) {
-		if ((gsize)(q - *p) == strlen(zones[i].name) &&
-		    g_ascii_strncasecmp(*p, zones[i].name, strlen(zones[i].name)) == 0) {
-			*offset_minutes = zones[i].hours * 60;
-			*p = q;
-			return TRUE;
-		}
-	}
-	/* RFC 5322 4.3: other (military) zones are treated as "-0000" */
-	*offset_minutes = 0;
-	*p = q;
-	return TRUE;
-}
-
-static void
-pr_imap_skip_space(const gchar **p, const gchar *end)
-{
-	while (*p < end && (g_ascii_isspace(**p) || **p == ','))
-		(*p)++;
-}
-
-/* RFC 5322 date-time, leniently: optional day name, 2/3-digit years, obsolete zones;
- * 0 when it cannot be read. */
-static gint64
-pr_imap_parse_rfc5322_date(const gchar *s)
-{
-	const gchar *p = s;
-	const gchar *end = s + strlen(s);
-	gint day = 0, month, year = 0, hour = 0, minute = 0, second = 0, offset = 0;
-	gint64 t = 0;
-
-	pr_imap_skip_space(&p, end);
-	if (p < end && g_ascii_isalpha(*p)) {
-		while (p < end && g_ascii_isalpha(*p))
-			p++;
-		pr_imap_skip_space(&p, end);
-	}
-	if (!pr_imap_digits(&p, end, 1, 2, &day))
-		return 0;
-	while (p < end && (*p == ' ' || *p == '-'))
-		p++;
-	if (end - p < 3 || (month = pr_imap_month(p)) == 0)
-		return 0;
-	while (p < end && g_ascii_isalpha(*p))
-		p++;
-	while (p < end && (*p == ' ' || *p == '-'))
-		p++;
-	{
-		const gchar *ys = p;
-		if (!pr_imap_digits(&p, end, 2, 4, &year))
-			return 0;
-		if (p - ys == 2)
-			year += year < 50 ? 2000 : 1900;
-		else if (p - ys == 3)
-			year += 1900;
-	}
-	pr_imap_skip_space(&p, end);
-	if (!pr_imap_digits(&p, end, 1, 2, &hour) || p >= end || *p != ':')
-		return 0;
-	p++;
-	if (!pr_imap_digits(&p, end, 2, 2, &minute))
-		return 0;
-	if (p < end && *p == ':') {
-		p++;
-		if (!pr_imap_digits(&p, end, 2, 2, &second))
-			return 0;
-	}
-	pr_imap_skip_space(&p, end);
-	if (p < end && !pr_imap_zone(&p, end, &offset))
-		return 0;
-	if (!pr_imap_make_time(year, month, day, hour, minute, second, offset, &t))
-		return 0;
-	return t;
-}
-
-/* INTERNALDATE: "17-Jul-1996 02:44:25 -0700", day possibly space-padded. */
-static gboolean
-pr_imap_parse_internaldate(const gchar *s, gsize len, gint64 *out)
-{
-	const gchar *p = s;
-	const gchar *end = s + len;
-	gint day = 0, month, year = 0, hour = 0, minute = 0, second = 0, offset = 0;
-
-	if (p < end && *p == ' ')
-		p++;
-	if (!pr_imap_digits(&p, end, 1, 2, &day) || p >= end || *p++ != '-')
-		return FALSE;
-	if (end - p < 4 || (month = pr_imap_month(p)) == 0 || p[3] != '-')
-		return FALSE;
-	p += 4;
-	if (!pr_imap_digits(&p, end, 4, 4, &year) || p >= end || *p++ != ' ')
-		return FALSE;
-	if (!pr_imap_digits(&p, end, 2, 2, &hour) || p >= end || *p++ != ':')
-		return FALSE;
-	if (!pr_imap_digits(&p, end, 2, 2, &minute) || p >= end || *p++ != ':')
-		return FALSE;
-	if (!pr_imap_digits(&p, end, 2, 2, &second) || p >= end || *p++ != ' ')
-		return FALSE;
-	if (p >= end || (*p != '+' && *p != '-') || !pr_imap_zone(&p, end, &offset) || p != end)
-		return FALSE;
-	return pr_imap_make_time(year, month, day, hour, minute, second, offset, out);
-}
-
-/* ENVELOPE ------------------------------------------------------------------------------ */
-
-static void
-pr_imap_address_free(PrImapAddress *address)
-{
-	g_free(address->name);
-	g_free(address->mailbox);
-	g_free(address->host);
-	g_free(address);
-}
-
-void
-pr_imap_envelope_free(PrImapEnvelope *envelope)
-{
-	if (envelope == NULL)
-		return;
-	g_free(envelope->date_raw);
-	g_free(envelope->subject);
-	g_clear_pointer(&envelope->from, g_ptr_array_unref);
-	g_clear_pointer(&envelope->sender, g_ptr_array_unref);
-	g_clear_pointer(&envelope->reply_to, g_ptr_array_unref);
-	g_clear_pointer(&envelope->to, g_ptr_array_unref);
-	g_clear_pointer(&envelope->cc, g_ptr_array_unref);
-	g_clear_pointer(&envelope->bcc, g_ptr_array_unref);
-	g_free(envelope->in_reply_to);
-	g_free(envelope->message_id);
-	g_free(envelope);
-}
-
-gchar *
-pr_imap_address_to_string(const PrImapAddress *address)
-{
-	g_return_val_if_fail(address != NULL, NULL);
-	/* a group start keeps only its name */
-	if (address->mailbox == NULL)
-		return g_strdup_printf("%s:", address->name != NULL ? address->name : "");
-	if (address->host == NULL)
-		return g_strdup(address->mailbox);
-	if (address->name != NULL && address->name[0] != '\0')
-		return g_strdup_printf(
-			"%s <%s@%s>", address->name, address->mailbox, address->host);
-	return g_strdup_printf("%s@%s", address->mailbox, address->host);
-}
-
-static gchar *
-pr_imap_value_dup_header(const PrImapValue *value)
-{
-	g_autofree gchar *raw = pr_imap_value_dup_display(value);
-	if (raw == NULL)
-		return NULL;
-	return pr_imap_decode_rfc2047(raw, strlen(raw));
-}
-
-/*
- * An address list: NIL or ((name adl mailbox host) ...). RFC 3501 group syntax: host NIL
- * and mailbox set starts a group (kept as an entry whose name is the group's, mailbox and
- * host NULL); host and mailbox NIL ends it (dropped).
- */
-static GPtrArray *
-pr_imap_parse_addresses(const PrImapValue *value, GError **error)
-{
-	g_autoptr(GPtrArray) array =
-		g_ptr_array_new_with_free_func((GDestroyNotify)pr_imap_address_free);
-
-	if (pr_imap_is_kind(value, PR_IMAP_VALUE_NIL))
-		return g_steal_pointer(&array);
-	if (!pr_imap_is_kind(value, PR_IMAP_VALUE_LIST)) {
-		pr_imap_malformed(error, "ENVELOPE address list");
-		return NULL;
-	}
-	for (guint i = 0; i < pr_imap_n(value); i++) {
-		const PrImapValue *a = pr_imap_value_get_child(value, i);
-		PrImapAddress *address;
-		g_autofree gchar *mailbox = NULL;
-		g_autofree gchar *host = NULL;
-		if (!pr_imap_is_kind(a, PR_IMAP_VALUE_LIST) || pr_imap_n(a) != 4) {
-			pr_imap_malformed(error, "ENVELOPE address");
-			return NULL;
-		}
-		mailbox = pr_imap_value_dup_display(pr_imap_child(a, 2));
-		host = pr_imap_value_dup_display(pr_imap_child(a, 3));
-		if (host == NULL && mailbox == NULL)
-			continue;
-		address = g_new0(PrImapAddress, 1);
-		if (host == NULL) {
-			address->name = pr_imap_decode_rfc2047(mailbox, strlen(mailbox));
-		} else {
-			address->name = pr_imap_value_dup_header(pr_imap_child(a, 0));
-			address->mailbox =
-				mailbox != NULL ? g_steal_pointer(&mailbox) : g_strdup("");
-			address->host = g_steal_pointer(&host);
-		}
-		g_ptr_array_add(array, address);
-	}
-	return g_steal_pointer(&array);
-}
-
-static PrImapEnvelope *
-pr_imap_parse_envelope(const PrImapValue *value, GError **error)
-{
-	g_autoptr(PrImapEnvelope) env = NULL;
-	GPtrArray **lists[6];
-
-	if (!pr_imap_is_kind(value, PR_IMAP_VALUE_LIST) || pr_imap_n(value) < 10) {
-		pr_imap_malformed(error, "ENVELOPE");
-		return NULL;
-	}
-	env = g_new0(PrImapEnvelope, 1);
-	env->date_raw = pr_imap_value_dup_display(pr_imap_child(value, 0));
-	if (env->date_raw != NULL)
-		env->date = pr_imap_parse_rfc5322_date(env->date_raw);
-	env->subject = pr_imap_value_dup_header(pr_imap_child(value, 1));
-	lists[0] = &env->from;
-	lists[1] = &env->sender;
-	lists[2] = &env->reply_to;
-	lists[3] = &env->to;
-	lists[4] = &env->cc;
-	lists[5] = &env->bcc;
-	for (guint i = 0; i < G_N_ELEMENTS(lists); i++) {
-		*lists[i] = pr_imap_parse_addresses(pr_imap_child(value, 2 + i), error);
-		if (*lists[i] == NULL)
-			return NULL;
-	}
-	env->in_reply_to = pr_imap_value_dup_display(pr_imap_child(value, 8));
-	env->message_id = pr_imap_value_dup_display(pr_imap_child(value, 9));
-	return g_steal_pointer(&env);
-}
-
-/* BODYSTRUCTURE ------------------------------------------------------------------------- */
-
-static gboolean
-pr_imap_body_disposition_is(const PrImapValue *dsp, const gchar *kind)
-{
-	/* ("ATTACHMENT" (params)); some servers send the bare string */
-	if (pr_imap_is_kind(dsp, PR_IMAP_VALUE_LIST))
-		dsp = pr_imap_child(dsp, 0);
-	return dsp != NULL && pr_imap_equal(dsp, kind);
-}
-
-static const PrImapValue *
-pr_imap_body_leaf_disposition(const PrImapValue *part)
-{
-	const PrImapValue *type = pr_imap_child(part, 0);
-	const PrImapValue *subtype = pr_imap_child(part, 1);
-	guint idx = 7; /* type subtype params id description encoding size */
-
-	if (type != NULL && pr_imap_equal(type, "TEXT"))
-		idx += 1; /* lines */
-	else if (type != NULL && pr_imap_equal(type, "MESSAGE") && subtype != NULL &&
-		 (pr_imap_equal(subtype, "RFC822") || pr_imap_equal(subtype, "GLOBAL")))
-		idx += 3;		     /* envelope body lines */
-	return pr_imap_child(part, idx + 1); /* after md5 */
-}
-
-static gboolean
-pr_imap_body_is_multipart(const PrImapValue *part)
-{
-	return pr_imap_is_kind(pr_imap_child(part, 0), PR_IMAP_VALUE_LIST);
-}
-
-/*
- * has_attachments, kept simple on purpose:
- *  1. any part (recursing through multiparts, not into attached messages) whose
- *     disposition is "attachment"; or
- *  2. a part of a multipart/mixed other than its first that is neither text nor
- *     multipart and is not marked "inline" (an attached PDF, image or message/rfc822
- *     sent without a disposition).
- * Inline images in multipart/related and alternatives never count.
- */
-static gboolean
-pr_imap_body_has_attachments(const PrImapValue *part, guint depth)
-{
-	guint n_parts = 0;
-	gboolean mixed;
-
-	if (!pr_imap_is_kind(part, PR_IMAP_VALUE_LIST) || depth > PR_IMAP_BODY_MAX_DEPTH)
-		return FALSE;
-	if (!pr_imap_body_is_multipart(part))
-		return pr_imap_body_disposition_is(pr_imap_body_leaf_disposition(part),
-						   "ATTACHMENT");
-	while (pr_imap_body_is_multipart(part) &&
-	       pr_imap_is_kind(pr_imap_child(part, n_parts), PR_IMAP_VALUE_LIST))
-		n_parts++;
-	mixed = pr_imap_child(part, n_parts) != NULL &&
-		pr_imap_equal(pr_imap_child(part, n_parts), "MIXED");
-	for (guint i = 0; i < n_parts; i++) {
-		const PrImapValue *child = pr_imap_child(part, i);
-		const PrImapValue *type = pr_imap_child(child, 0);
-		if (pr_imap_body_has_attachments(child, depth + 1))
-			return TRUE;
-		if (mixed && i > 0 && !pr_imap_body_is_multipart(child) &&
-		    !(type != NULL && pr_imap_equal(type, "TEXT")) &&
-		    !pr_imap_body_disposition_is(pr_imap_body_leaf_disposition(child), "INLINE"))
-			return TRUE;
-	}
-	/* multipart extension data: subtype params disposition */
-	return pr_imap_body_disposition_is(pr_imap_child(part, n_parts + 2), "ATTACHMENT");
-}
-
-/* FETCH --------------------------------------------------------------------------------- */
-
-static void
-pr_imap_fetch_section_free(PrImapFetchSection *section)
-{
-	g_free(section->section);
-	g_free(section);
-}
-
-void
-pr_imap_fetch_free(PrImapFetch *fetch)
-{
-	if (fetch == NULL)
-		return;
-	g_strfreev(fetch->flags);
-	pr_imap_envelope_free(fetch->envelope);
-	g_clear_pointer(&fetch->sections, g_ptr_array_unref);
-	g_clear_pointer(&fetch->response, pr_imap_response_unref);
-	g_free(fetch);
-}
-
-static gboolean
-pr_imap_is_section_item(const gchar *name)
-{
-	return g_str_has_prefix(name, "BODY[") || g_str_has_prefix(name, "BINARY[") ||
-	       g_strcmp0(name, "RFC822") == 0 || g_strcmp0(name, "RFC822.HEADER") == 0 ||
-	       g_strcmp0(name, "RFC822.TEXT") == 0;
-}
-
-/* "BODY[1]<0>": section "BODY[1]", origin 0. */
-static PrImapFetchSection *
-pr_imap_parse_section(const gchar *name, const PrImapValue *value, GError **error)
-{
-	g_autofree gchar *upper = g_ascii_strup(name, -1);
-	const gchar *bracket = strrchr(upper, ']');
-	gchar *lt = strchr(bracket != NULL ? bracket : upper, '<');
-	PrImapFetchSection *section;
-	gint64 origin = 0;
-
-	if (lt != NULL) {
-		const gchar *p = lt + 1;
-		gsize digits = 0;
-		for (; g_ascii_isdigit(*p); p++, digits++) {
-			origin = origin * 10 + (*p - '0');
-			if (origin > G_MAXUINT32)
-				break;
-		}
-		if (digits == 0 || origin > G_MAXUINT32 || p[0] != '>' || p[1] != '\0') {
-			pr_imap_malformed(error, "FETCH section origin");
-			return NULL;
-		}
-		*lt = '\0';
-	}
-	if (!pr_imap_is_kind(value, PR_IMAP_VALUE_STRING) &&
-	    !pr_imap_is_kind(value, PR_IMAP_VALUE_NIL) &&
-	    !pr_imap_is_kind(value, PR_IMAP_VALUE_STREAMED)) {
-		pr_imap_malformed(error, "FETCH section value");
-		return NULL;
-	}
-	section = g_new0(PrImapFetchSection, 1);
-	section->section = pr_imap_dup_display(upper, strlen(upper));
-	section->origin = (guint32)origin;
-	section->value = value;
-	return section;
-}
-
-static gboolean
-pr_imap_fetch_item(PrImapFetch *fetch, const gchar *name, const PrImapValue *val, GError **error)
-{
-	if (g_ascii_strcasecmp(name, "UID") == 0) {
-		if (!pr_imap_value_get_u32(val, &fetch->uid) || fetch->uid == 0)
-			return pr_imap_malformed(error, "FETCH UID");
-		fetch->fields |= PR_IMAP_FETCH_HAS_UID;
-	} else if (g_ascii_strcasecmp(name, "FLAGS") == 0) {
-		if (!pr_imap_is_kind(val, PR_IMAP_VALUE_LIST) &&
-		    !pr_imap_is_kind(val, PR_IMAP_VALUE_NIL))
-			return pr_imap_malformed(error, "FETCH FLAGS");
-		g_strfreev(fetch->flags);
-		fetch->flags = pr_imap_dup_atoms(val, FALSE);
-		fetch->fields |= PR_IMAP_FETCH_HAS_FLAGS;
-	} else if (g_ascii_strcasecmp(name, "MODSEQ") == 0) {
-		if (pr_imap_n(val) != 1 ||
-		    !pr_imap_value_get_u64(pr_imap_child(val, 0), &fetch->modseq))
-			return pr_imap_malformed(error, "FETCH MODSEQ");
-		fetch->fields |= PR_IMAP_FETCH_HAS_MODSEQ;
-	} else if (g_ascii_strcasecmp(name, "RFC822.SIZE") == 0) {
-		if (!pr_imap_value_get_u64(val, &fetch->size))
-			return pr_imap_malformed(error, "FETCH RFC822.SIZE");
-		fetch->fields |= PR_IMAP_FETCH_HAS_SIZE;
-	} else if (g_ascii_strcasecmp(name, "INTERNALDATE") == 0) {
-		gsize len = 0;
-		const gchar *s = pr_imap_value_text(val, &len);
-		if (!pr_imap_is_kind(val, PR_IMAP_VALUE_STRING) || s == NULL ||
-		    !pr_imap_parse_internaldate(s, len, &fetch->internal_date))
-			return pr_imap_malformed(error, "FETCH INTERNALDATE");
-		fetch->fields |= PR_IMAP_FETCH_HAS_INTERNALDATE;
-	} else if (g_ascii_strcasecmp(name, "ENVELOPE") == 0) {
-		PrImapEnvelope *env = pr_imap_parse_envelope(val, error);
-		if (env == NULL)
-			return FALSE;
-		pr_imap_envelope_free(fetch->envelope);
-		fetch->envelope = env;
-		fetch->fields |= PR_IMAP_FETCH_HAS_ENVELOPE;
-	} else if (g_ascii_strcasecmp(name, "BODYSTRUCTURE") == 0 ||
-		   (g_ascii_strcasecmp(name, "BODY") == 0 &&
-		    pr_imap_is_kind(val, PR_IMAP_VALUE_LIST))) {
-		if (!pr_imap_is_kind(val, PR_IMAP_VALUE_LIST))
-			return pr_imap_malformed(error, "FETCH BODYSTRUCTURE");
-		fetch->bodystructure = val;
-		fetch->has_attachments = pr_imap_body_has_attachments(val, 0);
-		fetch->fields |= PR_IMAP_FETCH_HAS_BODYSTRUCTURE;
-	} else {
-		g_autofree gchar *upper = g_ascii_strup(name, -1);
-		PrImapFetchSection *section;
-		if (!pr_imap_is_section_item(upper))
-			return TRUE; /* unknown items (X-GM-LABELS, BINARY.SIZE, ...) */
-		section = pr_imap_parse_section(name, val, error);
-		if (section == NULL)
-			return FALSE;
-		g_ptr_array_add(fetch->sections, section);
-	}
-	return TRUE;
-}
-
-PrImapFetch *
-pr_imap_response_parse_fetch(const PrImapResponse *self, GError **error)
-{
-	const PrImapValue *items;
-	g_autoptr(PrImapFetch) fetch = NULL;
-	guint n;
-
-	g_return_val_if_fail(self != NULL, NULL);
-	items = pr_imap_child(pr_imap_response_get_data(self), 0);
-	n = pr_imap_n(items);
-	if (!pr_imap_response_is_data(self, "FETCH") ||
-	    !pr_imap_is_kind(items, PR_IMAP_VALUE_LIST) || n % 2 != 0) {
-		pr_imap_malformed(error, "FETCH response");
-		return NULL;
-	}
-	fetch = g_new0(PrImapFetch, 1);
-	pr_imap_response_get_number(self, &fetch->seq);
-	fetch->response = pr_imap_response_ref((PrImapResponse *)self);
-	fetch->sections =
-		g_ptr_array_new_with_free_func((GDestroyNotify)pr_imap_fetch_section_free);
-	for (guint i = 0; i < n; i += 2) {
-		const gchar *name = pr_imap_value_text(pr_imap_value_get_child(items, i), NULL);
-		if (name == NULL ||
-		    !pr_imap_is_kind(pr_imap_value_get_child(items, i), PR_IMAP_VALUE_ATOM)) {
-			pr_imap_malformed(error, "FETCH item name");
-			return NULL;
-		}
-		if (!pr_imap_fetch_item(fetch, name, pr_imap_value_get_child(items, i + 1), error))
-			return NULL;
-	}
-	if (fetch->flags == NULL)
-		fetch->flags = g_new0(gchar *, 1);
-	return g_steal_pointer(&fetch);
 }

@@ -13,6 +13,7 @@
  */
 #define G_LOG_DOMAIN "PrImap"
 
+#include <glib/gi18n-lib.h>
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
 #include <string.h>
@@ -202,7 +203,7 @@ pr_imap_sasl_choose(const gchar *wanted, const gchar *const *offered, GError **e
 			error,
 			PR_ERROR,
 			PR_ERROR_LOGIN_FAILED,
-			"the server offers no supported password authentication mechanism");
+			_("the server offers no supported password authentication mechanism"));
 		return NULL;
 	}
 
@@ -224,7 +225,7 @@ pr_imap_sasl_choose(const gchar *wanted, const gchar *const *offered, GError **e
 		g_set_error(error,
 			    PR_ERROR,
 			    PR_ERROR_LOGIN_FAILED,
-			    "the server does not offer the %s authentication mechanism",
+			    _("the server does not offer the %s authentication mechanism"),
 			    name);
 		return NULL;
 	}
@@ -549,7 +550,8 @@ pr_imap_sasl_scram_first(PrImapSasl *self, GError **error)
 static gboolean
 pr_imap_sasl_scram_fail(GError **error, const gchar *why)
 {
-	g_set_error(error, PR_ERROR, PR_ERROR_LOGIN_FAILED, "SCRAM-SHA-256: %s", why);
+	/* TRANSLATORS: %s says what went wrong in the SCRAM exchange */
+	g_set_error(error, PR_ERROR, PR_ERROR_LOGIN_FAILED, _("SCRAM-SHA-256: %s"), why);
 	return FALSE;
 }
 
@@ -580,13 +582,13 @@ pr_imap_sasl_scram_final(PrImapSasl *self, const gchar *server_first, GError **e
 
 	attrs = g_strsplit(server_first, ",", -1);
 	if (attrs[0] != NULL && g_str_has_prefix(attrs[0], "m=")) {
-		pr_imap_sasl_scram_fail(error, "the server requires an unsupported extension");
+		pr_imap_sasl_scram_fail(error, _("the server requires an unsupported extension"));
 		return NULL;
 	}
 	/* the order is fixed: r, s, i, then optional extensions */
 	if (g_strv_length(attrs) < 3 || !g_str_has_prefix(attrs[0], "r=") ||
 	    !g_str_has_prefix(attrs[1], "s=") || !g_str_has_prefix(attrs[2], "i=")) {
-		pr_imap_sasl_scram_fail(error, "malformed server-first message");
+		pr_imap_sasl_scram_fail(error, _("malformed server-first message"));
 		return NULL;
 	}
 	nonce = pr_imap_sasl_scram_attr(attrs, 'r');
@@ -595,27 +597,27 @@ pr_imap_sasl_scram_final(PrImapSasl *self, const gchar *server_first, GError **e
 
 	/* the server extends our nonce: anything else could be a replay */
 	if (!g_str_has_prefix(nonce, self->nonce) || strlen(nonce) <= strlen(self->nonce)) {
-		pr_imap_sasl_scram_fail(error, "the server nonce does not extend ours");
+		pr_imap_sasl_scram_fail(error, _("the server nonce does not extend ours"));
 		return NULL;
 	}
 	for (const gchar *p = nonce; *p != '\0'; p++) {
 		if (*p < 0x21 || *p > 0x7e) {
-			pr_imap_sasl_scram_fail(error, "invalid character in the server nonce");
+			pr_imap_sasl_scram_fail(error, _("invalid character in the server nonce"));
 			return NULL;
 		}
 	}
 	salt = pr_imap_sasl_base64_decode_strict(salt_b64, strlen(salt_b64), &salt_len);
 	if (salt == NULL || salt_len == 0) {
-		pr_imap_sasl_scram_fail(error, "invalid salt");
+		pr_imap_sasl_scram_fail(error, _("invalid salt"));
 		return NULL;
 	}
 	if (iter_str[0] < '1' || iter_str[0] > '9') {
-		pr_imap_sasl_scram_fail(error, "invalid iteration count");
+		pr_imap_sasl_scram_fail(error, _("invalid iteration count"));
 		return NULL;
 	}
 	for (const gchar *p = iter_str; *p != '\0'; p++) {
 		if (*p < '0' || *p > '9') {
-			pr_imap_sasl_scram_fail(error, "invalid iteration count");
+			pr_imap_sasl_scram_fail(error, _("invalid iteration count"));
 			return NULL;
 		}
 		iterations = iterations * 10 + (guint64)(*p - '0');
@@ -624,7 +626,7 @@ pr_imap_sasl_scram_final(PrImapSasl *self, const gchar *server_first, GError **e
 	}
 	if (iterations < PR_IMAP_SCRAM_MIN_ITERATIONS ||
 	    iterations > PR_IMAP_SCRAM_MAX_ITERATIONS) {
-		pr_imap_sasl_scram_fail(error, "iteration count out of bounds (4096..1000000)");
+		pr_imap_sasl_scram_fail(error, _("iteration count out of bounds (4096..1000000)"));
 		return NULL;
 	}
 
@@ -696,20 +698,20 @@ pr_imap_sasl_scram_verify(PrImapSasl *self, const gchar *server_final, GError **
 		g_set_error(error,
 			    PR_ERROR,
 			    PR_ERROR_LOGIN_FAILED,
-			    "SCRAM-SHA-256: the server reported \"%s\"",
+			    _("SCRAM-SHA-256: the server reported \"%s\""),
 			    reason);
 		return FALSE;
 	}
 	if (attrs[0] == NULL || !g_str_has_prefix(attrs[0], "v="))
-		return pr_imap_sasl_scram_fail(error, "malformed server-final message");
+		return pr_imap_sasl_scram_fail(error, _("malformed server-final message"));
 	v = attrs[0] + 2;
 	sig = pr_imap_sasl_base64_decode_strict(v, strlen(v), &sig_len);
 	if (sig == NULL || sig_len != PR_IMAP_SCRAM_HASH_LEN)
-		return pr_imap_sasl_scram_fail(error, "malformed server signature");
+		return pr_imap_sasl_scram_fail(error, _("malformed server signature"));
 	for (guint i = 0; i < PR_IMAP_SCRAM_HASH_LEN; i++)
 		diff |= sig[i] ^ self->server_signature[i];
 	if (diff != 0)
-		return pr_imap_sasl_scram_fail(error, "the server signature does not verify");
+		return pr_imap_sasl_scram_fail(error, _("the server signature does not verify"));
 	return TRUE;
 }
 
@@ -752,7 +754,7 @@ pr_imap_sasl_step_scram(PrImapSasl *self, GBytes *challenge, GError **error)
 	/* a C string without embedded NULs, so that parsing sees all of it */
 	if (len == 0 || memchr(data, '\0', len) != NULL || len > PR_IMAP_SASL_MAX_CHALLENGE) {
 		self->failed = TRUE;
-		pr_imap_sasl_scram_fail(error, "malformed server message");
+		pr_imap_sasl_scram_fail(error, _("malformed server message"));
 		return NULL;
 	}
 	text = g_strndup(data, len);
@@ -779,7 +781,7 @@ pr_imap_sasl_step(PrImapSasl *self, GBytes *challenge, GError **error)
 
 	if (self->failed) {
 		g_set_error_literal(
-			error, PR_ERROR, PR_ERROR_LOGIN_FAILED, "authentication already failed");
+			error, PR_ERROR, PR_ERROR_LOGIN_FAILED, _("authentication already failed"));
 		return NULL;
 	}
 	switch (self->mech) {

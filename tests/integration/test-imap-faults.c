@@ -611,6 +611,109 @@ test_wrong_transport(void)
 	expect_connect_error("tls-ok", PR_IMAP_SECURITY_STARTTLS, 2, PR_ERROR_TIMEOUT);
 }
 
+/* [ALERT] during login ------------------------------------------------------------------- */
+
+/* As tests/servers/badimap.py sends them in the alert-* scenarios. */
+#define ALERT_UNTAGGED "Maintenance tonight at 22:00"
+#define ALERT_OK       "Your password expires in 3 days"
+#define ALERT_NO       "Your account is locked"
+
+static void
+alert_cb(PrImapClient *client, const gchar *text, gpointer user_data)
+{
+	g_ptr_array_add(user_data, g_strdup(text));
+}
+
+/* Logs in to @server with the alert handler connected before login; returns the alerts. */
+static GPtrArray *
+alert_login(PrTestBadimap *server,
+	    PrImapSecurity security,
+	    const gchar *mechanism,
+	    const gchar *secret,
+	    PrError code)
+{
+	g_autoptr(PrImapClient) client = fault_client(server, security, 20);
+	g_autoptr(GPtrArray) alerts = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) error = NULL;
+
+	if (!pr_test_connect(client, NULL, &error)) {
+		pr_test_assert_no_error(error);
+		pr_test_badimap_dump_trace(server);
+		return g_steal_pointer(&alerts);
+	}
+	g_signal_connect(client, "alert", G_CALLBACK(alert_cb), alerts);
+	if (pr_test_login(client, USER, secret, mechanism, &error)) {
+		g_assert_cmpint(code, ==, 0);
+		g_assert_cmpint(
+			pr_imap_client_get_state(client), ==, PR_IMAP_CLIENT_STATE_AUTHENTICATED);
+		pr_test_logout(client);
+	} else if (!pr_test_assert_error(error, code)) {
+		pr_test_badimap_dump_trace(server);
+	}
+	return g_steal_pointer(&alerts);
+}
+
+static void
+check_alerts(GPtrArray *alerts, const gchar *tagged)
+{
+	g_assert_cmpuint(alerts->len, ==, 2);
+	if (alerts->len != 2)
+		return;
+	g_assert_cmpstr(g_ptr_array_index(alerts, 0), ==, ALERT_UNTAGGED);
+	g_assert_cmpstr(g_ptr_array_index(alerts, 1), ==, tagged);
+}
+
+/* The alert servers send most often ("your password expires") is in the tagged response to
+ * LOGIN or AUTHENTICATE, and must reach a handler connected before login. */
+static void
+test_alert_login(void)
+{
+	g_autoptr(PrTestBadimap) server = fault_start("alert-login");
+	g_autoptr(GPtrArray) ok = NULL;
+	g_autoptr(GPtrArray) no = NULL;
+
+	/* no AUTH= over TLS: the LOGIN command */
+	ok = alert_login(server, PR_IMAP_SECURITY_TLS, "auto", password, 0);
+	check_alerts(ok, ALERT_OK);
+	no = alert_login(server, PR_IMAP_SECURITY_TLS, "auto", "wrong", PR_ERROR_LOGIN_FAILED);
+	check_alerts(no, ALERT_NO);
+	fault_check_log(server, TRUE);
+}
+
+static void
+test_alert_authenticate(void)
+{
+	g_autoptr(PrTestBadimap) server = fault_start("alert-authenticate");
+	g_autoptr(GPtrArray) ok = NULL;
+	g_autoptr(GPtrArray) no = NULL;
+
+	ok = alert_login(server, PR_IMAP_SECURITY_TLS, "plain", password, 0);
+	check_alerts(ok, ALERT_OK);
+	no = alert_login(server, PR_IMAP_SECURITY_TLS, "plain", "wrong", PR_ERROR_LOGIN_FAILED);
+	check_alerts(no, ALERT_NO);
+	fault_check_log(server, TRUE);
+}
+
+/* Without TLS anyone on the path could have written the alert: it is never shown. */
+static void
+test_alert_plain(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(PrTestBadimap) server = NULL;
+	g_autoptr(GPtrArray) ok = NULL;
+	g_autoptr(GPtrArray) no = NULL;
+
+	/* a throwaway password: this one does travel in the clear */
+	server = pr_test_badimap_start("alert-plain", cert_dir, USER, "plaintext-only", &error);
+	g_assert_no_error(error);
+	if (server == NULL)
+		return;
+	ok = alert_login(server, PR_IMAP_SECURITY_NONE, "auto", "plaintext-only", 0);
+	g_assert_cmpuint(ok->len, ==, 0);
+	no = alert_login(server, PR_IMAP_SECURITY_NONE, "auto", "wrong", PR_ERROR_LOGIN_FAILED);
+	g_assert_cmpuint(no->len, ==, 0);
+}
+
 /* Setup ---------------------------------------------------------------------------------- */
 
 static gboolean
@@ -695,6 +798,9 @@ main(int argc, char **argv)
 	g_test_add_func("/imap-faults/hostile-names", test_hostile_names);
 	g_test_add_func("/imap-faults/tls-ok", test_tls_ok);
 	g_test_add_func("/imap-faults/wrong-transport", test_wrong_transport);
+	g_test_add_func("/imap-faults/alert-login", test_alert_login);
+	g_test_add_func("/imap-faults/alert-authenticate", test_alert_authenticate);
+	g_test_add_func("/imap-faults/alert-plain", test_alert_plain);
 	rc = g_test_run();
 	remove_certificates();
 	return rc;

@@ -139,8 +139,9 @@ def slow_greeting(s):
 
 # -- the table -----------------------------------------------------------------------------
 # tls: implicit TLS listener; greeting: text or a callable; caps: pre-login capabilities
-# (default: CAPS_PLAIN before TLS, CAPS_TLS after); on: command -> misbehaviour
-# ("*" = every command); silent: accept and never answer.
+# (default: CAPS_PLAIN before TLS, CAPS_TLS after); tls_caps: the capabilities over TLS
+# before login; on: command -> misbehaviour ("*" = every command); silent: accept and never
+# answer; alert: LOGIN and AUTHENTICATE answer with [ALERT]s (ALERT_* below).
 SCENARIOS = {
     "starttls-missing": dict(caps="IMAP4rev1 AUTH=PLAIN AUTH=LOGIN"),
     "starttls-no": dict(on={"STARTTLS": reply("{tag} NO STARTTLS not today")}),
@@ -171,7 +172,14 @@ SCENARIOS = {
     "hostile-names": dict(tls=True, on={"LIST": hostile_list}),
     "drop-mid-fetch": dict(tls=True, on={"FETCH": drop_mid_fetch}),
     "tls-ok": dict(tls=True),
+    # [ALERT] in an untagged OK during login and in the tagged OK (or NO) that ends it
+    "alert-login": dict(tls=True, tls_caps="IMAP4rev1 ID ENABLE", alert=True),
+    "alert-authenticate": dict(tls=True, alert=True),
+    "alert-plain": dict(caps="IMAP4rev1 ID ENABLE", alert=True),
 }
+ALERT_UNTAGGED = "Maintenance tonight at 22:00"
+ALERT_OK = "Your password expires in 3 days"
+ALERT_NO = "Your account is locked"
 
 
 # -- the server ----------------------------------------------------------------------------
@@ -245,7 +253,7 @@ class Session:
         if self.authed:
             return CAPS_AUTHED
         if self.tls:
-            return CAPS_TLS
+            return self.sc.get("tls_caps", CAPS_TLS)
         caps = self.sc.get("caps", CAPS_PLAIN)
         return caps if self.server.tls_context else caps.replace(" STARTTLS", "")
 
@@ -313,6 +321,14 @@ class Session:
             want_pass is None or password == want_pass.encode())
 
     def _logged_in(self, tag, ok):
+        if self.sc.get("alert"):
+            self.send(f"* OK [ALERT] {ALERT_UNTAGGED}\r\n".encode())
+            if ok:
+                self.authed = True
+                self.send(f"{tag} OK [ALERT] {ALERT_OK}\r\n".encode())
+            else:
+                self.send(f"{tag} NO [ALERT] {ALERT_NO}\r\n".encode())
+            return
         if ok:
             self.authed = True
             self.send(f"{tag} OK [CAPABILITY {CAPS_AUTHED}] Logged in\r\n".encode())
