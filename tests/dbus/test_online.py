@@ -669,6 +669,39 @@ class OnlineTest(OnlineCase):
                 if absent:
                     self.assertNotIn(absent, listed)
 
+    def _assert_uncancelable_before_end(self, op, since):
+        """The operation announced Cancelable false while it still ran: a client offering
+        "Cancel" learns that the change can no longer be taken back."""
+        s = self.stack
+        changes = [sig.args[1] for sig in s.recorded("PropertiesChanged", path=op,
+                                                     interface=harness.PROPERTIES,
+                                                     since=since)
+                   if sig.args[0] == OPERATION]
+        ended = [i for i, c in enumerate(changes)
+                 if c.get("State") in ("succeeded", "failed", "cancelled")]
+        closed = [i for i, c in enumerate(changes)
+                  if c.get("Cancelable") is False and "State" not in c]
+        self.assertTrue(ended, f"{op} never ended: {changes}")
+        self.assertTrue(closed and closed[0] < ended[0],
+                        f"{op}: Cancelable never became false before the end: {changes}")
+
+    def test_10c_point_of_no_return(self):
+        s = self.stack
+        svc = self.account("fred", "folders_nocancel", folder_sync="all")
+        s.full_sync(svc)
+        mark = s.mark()
+        op = s.call(svc, SERVICE, "CreateFolder", V("(sa{sv})", ("Committed", {})))[0]
+        s.wait_op(op)
+        self._assert_uncancelable_before_end(op, mark)
+        mark = s.mark()
+        op = s.call(svc, SERVICE, "DeleteFolder", V("(sa{sv})", ("Committed", {})))[0]
+        s.wait_op(op)
+        self._assert_uncancelable_before_end(op, mark)
+        mark = s.mark()
+        op = s.disconnect(svc)
+        s.wait_op(op, timeout=60)
+        self._assert_uncancelable_before_end(op, mark)
+
     def test_10b_rename_keeps_ids_in_child_then_delete(self):
         # the same with a message in the child, synced (so the child was SELECTed last)
         s = self.stack

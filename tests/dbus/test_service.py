@@ -10,8 +10,16 @@ Alice's mailbox is only read; the one test that changes the server works on bob'
 
 import fcntl
 import os
+import shutil
+import subprocess
+import sys
+import tempfile
 
 import harness
+
+sys.path.insert(0, harness.SERVERS_DIR)
+import badimap  # noqa: E402
+import certs  # noqa: E402
 from harness import ERR, SERVICE, GLib, Stack
 
 V = GLib.Variant
@@ -469,6 +477,37 @@ class ServiceTest(harness.TestCase):
                              V("(a{sv})", ({"action": V("s", "populate"),
                                             "messages": V("s", "selection"),
                                             "ids": V("at", [mid])},)))
+
+    # -- alerts --
+    def test_alert_in_the_login_response(self):
+        """Servers most often send an [ALERT] in their answer to LOGIN ("your password
+        expires in 3 days"): it reaches the Alert signal, as the untagged one before it."""
+        s = self.stack
+        tmp = tempfile.mkdtemp(prefix="pr-alert-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        made = certs.make_all(tmp)
+        port_file = os.path.join(tmp, "port")
+        server = subprocess.Popen(
+            [sys.executable, os.path.join(harness.SERVERS_DIR, "badimap.py"),
+             "--scenario", "alert-login", "--port-file", port_file,
+             "--cert", made["server"].cert, "--key", made["server"].key, "--lifetime", "300"])
+        self.addCleanup(server.wait)
+        self.addCleanup(server.kill)
+        s.wait_until(lambda: os.path.exists(port_file), "badimap's port", timeout=30)
+        with open(port_file) as f:
+            port = int(f.read())
+        svc = s.account(id="alerted", host="127.0.0.1", port=port, security="tls",
+                        tls_ca_file=made["ca"].cert)
+        mark = s.mark()
+        op = s.connect(svc)
+        try:
+            s.wait_op(op, timeout=60)
+        except harness.DBusCallError:
+            pass  # a minimal server; only the login matters here
+        alerts = [sig.args[0] for sig in s.recorded("Alert", path=svc, since=mark)]
+        self.assertIn(badimap.ALERT_UNTAGGED, alerts)
+        self.assertIn(badimap.ALERT_OK, alerts)
+        s.wait_op(s.disconnect(svc), timeout=60)
 
     # -- the store follows the server --
     def test_store_equals_server_after_changes(self):
