@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "pr-error.h"
+#include "pr-net.h"
 #include "pr-settings.h"
 
 /* Strings from the bus end up in dconf and in IMAP commands: keep them bounded. */
@@ -482,18 +483,6 @@ pr_settings_merged_get_string(GHashTable *merged, const gchar *name)
 }
 
 static gboolean
-pr_settings_host_is_loopback(const gchar *host)
-{
-	g_autoptr(GInetAddress) address = NULL;
-
-	if (g_ascii_strcasecmp(host, "localhost") == 0 ||
-	    g_ascii_strcasecmp(host, "localhost.") == 0)
-		return TRUE;
-	address = g_inet_address_new_from_string(host);
-	return address != NULL && g_inet_address_get_is_loopback(address);
-}
-
-static gboolean
 pr_settings_touches(GHashTable *changed, const gchar *const *names)
 {
 	for (guint i = 0; names[i] != NULL; i++) {
@@ -518,7 +507,7 @@ pr_settings_check_insecure(GHashTable *merged,
 		return TRUE;
 	if (g_variant_get_boolean(g_hash_table_lookup(merged, "allow-insecure")))
 		return TRUE;
-	if (host[0] == '\0' || pr_settings_host_is_loopback(host))
+	if (host[0] == '\0' || pr_net_host_is_loopback(host))
 		return TRUE;
 	g_set_error(error,
 		    PR_ERROR,

@@ -46,7 +46,7 @@ GVariant *pr_settings_key_dup_default(const gchar *key);
  * tls-ca-file (an absolute path to a readable regular file), from-address (contains "@").
  * Cross-key rules use the merged view (@current, or the defaults when @current is NULL,
  * overlaid with @changes): "host" and "user" must be non-empty; security (or
- * smtp-security) "none" needs a loopback host (127.0.0.0/8, ::1, "localhost") unless
+ * smtp-security) "none" needs a loopback host (pr_net_host_is_loopback()) unless
  * allow-insecure is true. When @adding is FALSE the cross-key rules are only checked
  * when @changes touches one of the keys involved, so a stored state that predates a rule
  * never blocks unrelated changes.
