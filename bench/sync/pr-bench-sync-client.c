@@ -20,9 +20,9 @@
 #include <gio/gio.h>
 #include <stdio.h>
 
-#define PR_DEST		   "org.postroom.Postroom1"
-#define PR_SERVICE_IFACE   "org.postroom.Postroom1.Imap4Service"
-#define PR_OPERATION_IFACE "org.postroom.Postroom1.Imap4Operation"
+/* by its path: bench/run-sync compiles this file alone, without Meson's include dirs; only
+ * the header's macros are used, so nothing needs linking */
+#include "../../src/common/pr-contract.h"
 
 static gboolean
 run_operation(GDBusConnection *conn,
@@ -36,9 +36,9 @@ run_operation(GDBusConnection *conn,
 	const gchar *path = NULL;
 
 	reply = g_dbus_connection_call_sync(conn,
-					    PR_DEST,
+					    PR_DBUS_NAME,
 					    service,
-					    PR_SERVICE_IFACE,
+					    PR_DBUS_SERVICE_IFACE,
 					    method,
 					    args,
 					    G_VARIANT_TYPE("(o)"),
@@ -50,9 +50,9 @@ run_operation(GDBusConnection *conn,
 		return FALSE;
 	g_variant_get(reply, "(&o)", &path);
 	done = g_dbus_connection_call_sync(conn,
-					   PR_DEST,
+					   PR_DBUS_NAME,
 					   path,
-					   PR_OPERATION_IFACE,
+					   PR_DBUS_OPERATION_IFACE,
 					   "Wait",
 					   g_variant_new("(@a{sv})", g_variant_new("a{sv}", NULL)),
 					   NULL,

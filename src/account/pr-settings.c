@@ -11,15 +11,15 @@
 #include <unistd.h>
 
 #include "pr-error.h"
+#include "pr-net.h"
 #include "pr-settings.h"
 
 /* Strings from the bus end up in dconf and in IMAP commands: keep them bounded. */
 #define PR_SETTINGS_STRING_MAX 4096
 #define PR_SETTINGS_HOST_MAX   253
 #define PR_SETTINGS_LABEL_MAX  63
-#define PR_SETTINGS_ID_MAX     64
 /* Room for "_" and a counter after a truncated id base. */
-#define PR_SETTINGS_ID_BASE_MAX 56
+#define PR_SETTINGS_ID_BASE_MAX (PR_CONTRACT_SERVICE_ID_MAX - 8)
 
 typedef struct _PrSettingsKey PrSettingsKey;
 
@@ -482,18 +482,6 @@ pr_settings_merged_get_string(GHashTable *merged, const gchar *name)
 }
 
 static gboolean
-pr_settings_host_is_loopback(const gchar *host)
-{
-	g_autoptr(GInetAddress) address = NULL;
-
-	if (g_ascii_strcasecmp(host, "localhost") == 0 ||
-	    g_ascii_strcasecmp(host, "localhost.") == 0)
-		return TRUE;
-	address = g_inet_address_new_from_string(host);
-	return address != NULL && g_inet_address_get_is_loopback(address);
-}
-
-static gboolean
 pr_settings_touches(GHashTable *changed, const gchar *const *names)
 {
 	for (guint i = 0; names[i] != NULL; i++) {
@@ -518,7 +506,7 @@ pr_settings_check_insecure(GHashTable *merged,
 		return TRUE;
 	if (g_variant_get_boolean(g_hash_table_lookup(merged, "allow-insecure")))
 		return TRUE;
-	if (host[0] == '\0' || pr_settings_host_is_loopback(host))
+	if (host[0] == '\0' || pr_net_host_is_loopback(host))
 		return TRUE;
 	g_set_error(error,
 		    PR_ERROR,
@@ -651,18 +639,14 @@ pr_settings_normalize(GVariant *changes, gboolean adding, GVariant *current, GEr
 gboolean
 pr_settings_is_valid_service_id(const gchar *id)
 {
-	gsize len;
+	return pr_contract_service_id_is_valid(id);
+}
 
-	if (id == NULL)
-		return FALSE;
-	len = strlen(id);
-	if (len == 0 || len > PR_SETTINGS_ID_MAX)
-		return FALSE;
-	for (gsize i = 0; i < len; i++) {
-		if (!g_ascii_islower(id[i]) && !g_ascii_isdigit(id[i]) && id[i] != '_')
-			return FALSE;
-	}
-	return TRUE;
+gchar *
+pr_settings_service_path(const gchar *id)
+{
+	g_return_val_if_fail(pr_contract_service_id_is_valid(id), NULL);
+	return g_strconcat(PR_SETTINGS_SERVICES_PATH, id, "/", NULL);
 }
 
 GSettings *
@@ -670,8 +654,8 @@ pr_settings_new_for_service(const gchar *id)
 {
 	g_autofree gchar *path = NULL;
 
-	g_return_val_if_fail(pr_settings_is_valid_service_id(id), NULL);
-	path = g_strdup_printf(PR_SETTINGS_SERVICE_PATH_FMT, id);
+	g_return_val_if_fail(pr_contract_service_id_is_valid(id), NULL);
+	path = pr_settings_service_path(id);
 	return g_settings_new_with_path(PR_SETTINGS_SERVICE_SCHEMA_ID, path);
 }
 
@@ -863,7 +847,7 @@ pr_settings_add_service_id(const gchar *id)
 	g_autoptr(GStrvBuilder) builder = g_strv_builder_new();
 	g_auto(GStrv) updated = NULL;
 
-	g_return_if_fail(pr_settings_is_valid_service_id(id));
+	g_return_if_fail(pr_contract_service_id_is_valid(id));
 	if (g_strv_contains((const gchar *const *)ids, id))
 		return;
 	g_strv_builder_addv(builder, (const gchar **)ids);
@@ -924,7 +908,7 @@ pr_settings_delete_service(const gchar *id)
 {
 	g_autoptr(GSettings) service = NULL;
 
-	g_return_if_fail(pr_settings_is_valid_service_id(id));
+	g_return_if_fail(pr_contract_service_id_is_valid(id));
 	service = pr_settings_new_for_service(id);
 	pr_settings_reset_all(service);
 	pr_settings_remove_service_id(id);

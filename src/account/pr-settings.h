@@ -6,6 +6,8 @@
 
 #include <gio/gio.h>
 
+#include "pr-contract.h"
+
 G_BEGIN_DECLS
 
 /*
@@ -23,9 +25,11 @@ G_BEGIN_DECLS
  */
 
 #define PR_SETTINGS_SCHEMA_ID	      "org.postroom.Postroom1"
-#define PR_SETTINGS_SCHEMA_PATH	      "/org/postroom/Postroom1/"
 #define PR_SETTINGS_SERVICE_SCHEMA_ID "org.postroom.Imap4Service"
-#define PR_SETTINGS_SERVICE_PATH_FMT  "/org/postroom/Postroom1/services/%s/"
+/* The settings tree mirrors the object paths, so an account is found under the same name
+ * in dconf as on the bus; data/org.postroom.Postroom1.gschema.xml spells out the first. */
+#define PR_SETTINGS_SCHEMA_PATH	  PR_DBUS_MANAGER_PATH "/"
+#define PR_SETTINGS_SERVICES_PATH PR_DBUS_SERVICES_PATH "/"
 
 /* Both schemas are installed (or in $GSETTINGS_SCHEMA_DIR). GSettings aborts the process
  * when asked for a missing schema, so the daemon calls this once at startup. */
@@ -46,7 +50,7 @@ GVariant *pr_settings_key_dup_default(const gchar *key);
  * tls-ca-file (an absolute path to a readable regular file), from-address (contains "@").
  * Cross-key rules use the merged view (@current, or the defaults when @current is NULL,
  * overlaid with @changes): "host" and "user" must be non-empty; security (or
- * smtp-security) "none" needs a loopback host (127.0.0.0/8, ::1, "localhost") unless
+ * smtp-security) "none" needs a loopback host (pr_net_host_is_loopback()) unless
  * allow-insecure is true. When @adding is FALSE the cross-key rules are only checked
  * when @changes touches one of the keys involved, so a stored state that predates a rule
  * never blocks unrelated changes.
@@ -62,8 +66,11 @@ pr_settings_validate(GVariant *changes, gboolean adding, GVariant *current, GErr
 GVariant *
 pr_settings_normalize(GVariant *changes, gboolean adding, GVariant *current, GError **error);
 
-/* The GSettings of service @id at its relocatable path. @id must be valid
- * (pr_settings_is_valid_service_id()); uses the default backend. */
+/* The relocatable path of service @id's settings, PR_SETTINGS_SERVICES_PATH "ID/"; the only
+ * place that builds it. @id must be valid (pr_contract_service_id_is_valid()). */
+gchar *pr_settings_service_path(const gchar *id);
+/* The GSettings of service @id at pr_settings_service_path(). @id must be valid
+ * (pr_contract_service_id_is_valid()); uses the default backend. */
 GSettings *pr_settings_new_for_service(const gchar *id);
 
 /*
@@ -91,8 +98,7 @@ void pr_settings_reset_all(GSettings *settings);
  * (nullable, NULL-terminated).
  */
 gchar *pr_settings_make_service_id(const gchar *user, const gchar *host, const gchar *const *taken);
-/* @id is non-empty, at most 64 bytes and matches [a-z0-9_]+ (safe as an object path
- * element and a GSettings path component). */
+/* pr_contract_service_id_is_valid(): kept for its callers, the rule is the contract's. */
 gboolean pr_settings_is_valid_service_id(const gchar *id);
 
 /* A change of @key applies only at the next connect (connection parameters). */

@@ -6,13 +6,11 @@
 
 #include <glib/gi18n.h>
 #include <stdarg.h>
-#include <string.h>
 
 #include "pr-ctl.h"
 #include "pr-error.h"
 
-#define PR_CTL_SERVICE_IFACE "org.postroom.Postroom1.Imap4Service"
-#define PR_CTL_DBUS_TIMEOUT  120000 /* ms; listing a big folder may take a while */
+#define PR_CTL_DBUS_TIMEOUT 120000 /* ms; listing a big folder may take a while */
 
 void
 pr_ctl_options_clear(PrCtlOptions *opts)
@@ -184,8 +182,8 @@ pr_ctl_client_new(const PrCtlOptions *opts, GError **error)
 	self->object_manager =
 		pr_dbus_object_manager_client_new_sync(self->connection,
 						       G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
-						       PR_CTL_BUS_NAME,
-						       PR_CTL_MANAGER_PATH,
+						       PR_DBUS_NAME,
+						       PR_DBUS_MANAGER_PATH,
 						       NULL,
 						       error);
 	if (self->object_manager == NULL)
@@ -215,8 +213,8 @@ pr_ctl_client_get_manager(PrCtlClient *self, GError **error)
 
 	manager = pr_dbus_manager_proxy_new_sync(self->connection,
 						 G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-						 PR_CTL_BUS_NAME,
-						 PR_CTL_MANAGER_PATH,
+						 PR_DBUS_NAME,
+						 PR_DBUS_MANAGER_PATH,
 						 NULL,
 						 error);
 	if (manager != NULL)
@@ -264,23 +262,24 @@ pr_ctl_service_ids(GList *services)
 gchar *
 pr_ctl_service_path_from_id(const gchar *id, GError **error)
 {
-	if (id[0] == '\0' || strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(id)) {
+	if (!pr_contract_service_id_is_valid(id)) {
 		g_set_error(error,
 			    G_OPTION_ERROR,
 			    G_OPTION_ERROR_BAD_VALUE,
-			    _("“%s” is not a service id (a-z, 0-9 and _)"),
-			    id);
+			    _("“%s” is not a service id (at most %u of a-z, 0-9 and _)"),
+			    id,
+			    (guint)PR_CONTRACT_SERVICE_ID_MAX);
 		return NULL;
 	}
-	return g_strconcat(PR_CTL_SERVICES_PATH, id, NULL);
+	return pr_contract_service_path(id);
 }
 
 const gchar *
 pr_ctl_service_id_from_path(const gchar *path)
 {
-	if (g_str_has_prefix(path, PR_CTL_SERVICES_PATH))
-		return path + strlen(PR_CTL_SERVICES_PATH);
-	return path;
+	const gchar *id = pr_contract_service_id_from_path(path);
+
+	return id != NULL ? id : path;
 }
 
 static PrDBusImap4Service *
@@ -294,7 +293,7 @@ pr_ctl_client_find_service(PrCtlClient *self, const gchar *id, GError **error)
 	if (path == NULL)
 		return NULL;
 	iface = g_dbus_object_manager_get_interface(
-		self->object_manager, path, PR_CTL_SERVICE_IFACE);
+		self->object_manager, path, PR_DBUS_SERVICE_IFACE);
 	if (iface != NULL) {
 		g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(iface), PR_CTL_DBUS_TIMEOUT);
 		return PR_DBUS_IMAP4_SERVICE(iface);
@@ -406,7 +405,7 @@ pr_ctl_client_get_all_properties(PrCtlClient *self,
 	g_autoptr(GVariant) reply = NULL;
 
 	reply = g_dbus_connection_call_sync(self->connection,
-					    PR_CTL_BUS_NAME,
+					    PR_DBUS_NAME,
 					    path,
 					    "org.freedesktop.DBus.Properties",
 					    "GetAll",
@@ -428,7 +427,7 @@ pr_ctl_client_get_service_by_path(PrCtlClient *self, const gchar *path, GError *
 
 	service = pr_dbus_imap4_service_proxy_new_sync(self->connection,
 						       G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-						       PR_CTL_BUS_NAME,
+						       PR_DBUS_NAME,
 						       path,
 						       NULL,
 						       error);

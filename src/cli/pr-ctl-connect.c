@@ -46,9 +46,9 @@ pr_ctl_connect_interrupted(PrCtlClient *client,
 
 	/* once online it cannot be cancelled: the disconnect below ends it */
 	reply = g_dbus_connection_call_sync(client->connection,
-					    PR_CTL_BUS_NAME,
+					    PR_DBUS_NAME,
 					    path,
-					    "org.postroom.Postroom1.Imap4Operation",
+					    PR_DBUS_OPERATION_IFACE,
 					    "Cancel",
 					    g_variant_new("(@a{sv})", pr_ctl_no_options()),
 					    NULL,

@@ -14,11 +14,10 @@
 #include "pr-ctl.h"
 #include "pr-error.h"
 
-#define PR_CTL_OPERATION_IFACE "org.postroom.Postroom1.Imap4Operation"
-#define PR_CTL_PLAIN_INTERVAL  G_USEC_PER_SEC /* plain progress lines at most once a second */
-#define PR_CTL_CANCEL_TIMEOUT  5000	      /* ms */
-#define PR_CTL_BAR_MIN	       10
-#define PR_CTL_BAR_MAX	       30
+#define PR_CTL_PLAIN_INTERVAL G_USEC_PER_SEC /* plain progress lines at most once a second */
+#define PR_CTL_CANCEL_TIMEOUT 5000	     /* ms */
+#define PR_CTL_BAR_MIN	      10
+#define PR_CTL_BAR_MAX	      30
 
 typedef struct {
 	PrCtlClient *client;
@@ -393,9 +392,9 @@ pr_ctl_wait_error(PrCtlWait *self)
 	const gchar *message = self->error_message;
 
 	if (self->error_name == NULL || self->error_name[0] == '\0')
-		name = g_strdup(PR_CTL_ERROR_PREFIX "Failed");
+		name = g_strdup(PR_DBUS_ERROR_PREFIX "Failed");
 	else if (strchr(self->error_name, '.') == NULL)
-		name = g_strconcat(PR_CTL_ERROR_PREFIX, self->error_name, NULL);
+		name = g_strconcat(PR_DBUS_ERROR_PREFIX, self->error_name, NULL);
 	else
 		name = g_strdup(self->error_name);
 	if (message == NULL || message[0] == '\0')
@@ -437,7 +436,7 @@ pr_ctl_wait_result(PrCtlWait *self, const gchar *path, GVariant **props, GError 
 	}
 	/* the last Progress signal may have been throttled away; the properties are final */
 	final = pr_ctl_client_get_all_properties(
-		self->client, path, PR_CTL_OPERATION_IFACE, &error_props);
+		self->client, path, PR_DBUS_OPERATION_IFACE, &error_props);
 	if (final == NULL) {
 		g_debug("reading the final properties: %s", error_props->message);
 		final = g_variant_ref_sink(g_variant_dict_end(self->progress));
@@ -462,7 +461,7 @@ pr_ctl_wait_follow(PrCtlWait *self, const gchar *path, GVariantDict *dict)
 	proxy = pr_dbus_imap4_operation_proxy_new_sync(self->client->connection,
 						       G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
 							       G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-						       PR_CTL_BUS_NAME,
+						       PR_DBUS_NAME,
 						       path,
 						       NULL,
 						       &error);
@@ -472,7 +471,7 @@ pr_ctl_wait_follow(PrCtlWait *self, const gchar *path, GVariantDict *dict)
 	}
 	g_signal_connect(proxy, "progress", G_CALLBACK(pr_ctl_wait_follow_progress_cb), self);
 	initial = pr_ctl_client_get_all_properties(
-		self->client, path, PR_CTL_OPERATION_IFACE, &error);
+		self->client, path, PR_DBUS_OPERATION_IFACE, &error);
 	if (initial == NULL) {
 		g_debug("following %s: %s", path, error->message);
 		g_signal_handlers_disconnect_by_data(proxy, self);
@@ -511,7 +510,7 @@ pr_ctl_operation_wait_follow(PrCtlClient *client,
 	proxy = pr_dbus_imap4_operation_proxy_new_sync(client->connection,
 						       G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
 							       G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-						       PR_CTL_BUS_NAME,
+						       PR_DBUS_NAME,
 						       path,
 						       NULL,
 						       error);
@@ -522,7 +521,7 @@ pr_ctl_operation_wait_follow(PrCtlClient *client,
 	g_signal_connect(proxy, "completed", G_CALLBACK(pr_ctl_wait_completed_cb), &self);
 	g_signal_connect(
 		proxy, "notify::g-name-owner", G_CALLBACK(pr_ctl_wait_name_owner_cb), &self);
-	initial = pr_ctl_client_get_all_properties(client, path, PR_CTL_OPERATION_IFACE, error);
+	initial = pr_ctl_client_get_all_properties(client, path, PR_DBUS_OPERATION_IFACE, error);
 	if (initial == NULL) {
 		g_signal_handlers_disconnect_by_data(proxy, &self);
 		return FALSE;
@@ -579,8 +578,8 @@ pr_ctl_operation_props_to_json(const gchar *path, GVariant *props)
 		if (g_strcmp0(key, "Error") == 0 &&
 		    g_variant_is_of_type(value, G_VARIANT_TYPE("(ss)"))) {
 			g_variant_get(value, "(&s&s)", &name, &message);
-			if (g_str_has_prefix(name, PR_CTL_ERROR_PREFIX))
-				name += strlen(PR_CTL_ERROR_PREFIX);
+			if (g_str_has_prefix(name, PR_DBUS_ERROR_PREFIX))
+				name += strlen(PR_DBUS_ERROR_PREFIX);
 			g_variant_builder_add(
 				&builder, "{sv}", "error", g_variant_new_string(name));
 			g_variant_builder_add(

@@ -30,8 +30,8 @@ pr_ctl_error_get_name(const GError *error)
 {
 	if (g_dbus_error_is_remote_error(error)) {
 		g_autofree gchar *remote = g_dbus_error_get_remote_error(error);
-		if (remote != NULL && g_str_has_prefix(remote, PR_CTL_ERROR_PREFIX))
-			return g_strdup(remote + strlen(PR_CTL_ERROR_PREFIX));
+		if (remote != NULL && g_str_has_prefix(remote, PR_DBUS_ERROR_PREFIX))
+			return g_strdup(remote + strlen(PR_DBUS_ERROR_PREFIX));
 		if (remote != NULL)
 			return g_steal_pointer(&remote);
 	}

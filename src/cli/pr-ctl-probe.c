@@ -10,6 +10,7 @@
 #include "pr-ctl.h"
 #include "pr-error.h"
 #include "pr-imap-probe.h"
+#include "pr-net.h"
 
 typedef struct {
 	GMainLoop *loop;
@@ -23,16 +24,6 @@ pr_ctl_probe_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 
 	pr_imap_probe_run_finish(PR_IMAP_PROBE(source), res, &wait->error);
 	g_main_loop_quit(wait->loop);
-}
-
-static gboolean
-pr_ctl_host_is_loopback(const gchar *host)
-{
-	g_autoptr(GInetAddress) address = g_inet_address_new_from_string(host);
-
-	if (address != NULL)
-		return g_inet_address_get_is_loopback(address);
-	return g_ascii_strcasecmp(host, "localhost") == 0;
 }
 
 static gchar *
@@ -205,7 +196,7 @@ pr_ctl_probe(gint argc, gchar **argv)
 		return PR_CTL_EXIT_USAGE;
 	}
 	if (security == PR_IMAP_SECURITY_NONE && !allow_insecure &&
-	    !pr_ctl_host_is_loopback(host)) {
+	    !pr_net_host_is_loopback(host)) {
 		g_printerr("postroomctl probe: %s\n",
 			   _("--security none sends the password in clear text; it is only "
 			     "allowed to this machine unless --allow-insecure is given"));

@@ -35,14 +35,15 @@ pr_ctl_set_parse_unsigned(const gchar *key, const gchar *text, guint64 max, GErr
 	guint64 value = 0;
 
 	if (!g_ascii_string_to_unsigned(text, 10, 0, max, &value, NULL)) {
+		/* xgettext cannot see through G_GUINT64_FORMAT: the number goes in as text */
+		g_autofree gchar *max_text = g_strdup_printf("%" G_GUINT64_FORMAT, max);
 		g_set_error(error,
 			    PR_ERROR,
 			    PR_ERROR_INVALID_ARGUMENT,
-			    _("Invalid value “%s” for %s: expected a whole number from 0 to "
-			      "%" G_GUINT64_FORMAT),
+			    _("Invalid value “%s” for %s: expected a whole number from 0 to %s"),
 			    text,
 			    key,
-			    max);
+			    max_text);
 		return NULL;
 	}
 	if (max == G_MAXUINT16)

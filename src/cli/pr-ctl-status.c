@@ -19,8 +19,8 @@ pr_ctl_status_last_error(PrDBusImap4Service *service, const gchar **name, const 
 	*message = "";
 	if (last_error != NULL && g_variant_is_of_type(last_error, G_VARIANT_TYPE("(ss)")))
 		g_variant_get(last_error, "(&s&s)", name, message);
-	if (g_str_has_prefix(*name, PR_CTL_ERROR_PREFIX))
-		*name += strlen(PR_CTL_ERROR_PREFIX);
+	if (g_str_has_prefix(*name, PR_DBUS_ERROR_PREFIX))
+		*name += strlen(PR_DBUS_ERROR_PREFIX);
 }
 
 static GVariant *

@@ -12,11 +12,9 @@
 
 #include "pr-ctl.h"
 
-#define PR_CTL_SERVICE_IFACE   "org.postroom.Postroom1.Imap4Service"
-#define PR_CTL_OPERATION_IFACE "org.postroom.Postroom1.Imap4Operation"
-#define PR_CTL_NEW_MAIL_SHOWN  10 /* messages of one NewMail shown with From and Subject */
-#define PR_CTL_NEW_MAIL_SLACK  10 /* messages listed around the newest, for races */
-#define PR_CTL_INDENT	       "          " /* under the text after the time */
+#define PR_CTL_NEW_MAIL_SHOWN 10	   /* messages of one NewMail shown with From and Subject */
+#define PR_CTL_NEW_MAIL_SLACK 10	   /* messages listed around the newest, for races */
+#define PR_CTL_INDENT	      "          " /* under the text after the time */
 
 typedef struct {
 	const PrCtlOptions *opts;
@@ -143,7 +141,7 @@ pr_ctl_watch_list_newest(PrCtlWatch *self,
 	guint32 offset;
 
 	iface = g_dbus_object_manager_get_interface(
-		self->client->object_manager, service_path, PR_CTL_SERVICE_IFACE);
+		self->client->object_manager, service_path, PR_DBUS_SERVICE_IFACE);
 	if (iface == NULL) {
 		g_set_error(
 			error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no service at %s", service_path);
@@ -402,8 +400,8 @@ pr_ctl_watch_completed(PrCtlWatch *self, PrDBusImap4Operation *operation, GVaria
 	gboolean success = FALSE;
 
 	g_variant_get(params, "(b&s&s)", &success, &name, &message);
-	if (g_str_has_prefix(name, PR_CTL_ERROR_PREFIX))
-		name += strlen(PR_CTL_ERROR_PREFIX);
+	if (g_str_has_prefix(name, PR_DBUS_ERROR_PREFIX))
+		name += strlen(PR_DBUS_ERROR_PREFIX);
 	if (success)
 		text = g_strdup_printf(_("%s succeeded"), label);
 	else
@@ -432,12 +430,12 @@ pr_ctl_watch_signal_cb(GDBusObjectManagerClient *manager,
 	const gchar *path = g_dbus_proxy_get_object_path(iface);
 	PrDBusImap4Operation *operation;
 
-	if (g_strcmp0(iface_name, PR_CTL_SERVICE_IFACE) == 0) {
+	if (g_strcmp0(iface_name, PR_DBUS_SERVICE_IFACE) == 0) {
 		if (pr_ctl_watch_wants(self, path))
 			pr_ctl_watch_service_signal(self, path, signal_name, params);
 		return;
 	}
-	if (g_strcmp0(iface_name, PR_CTL_OPERATION_IFACE) != 0)
+	if (g_strcmp0(iface_name, PR_DBUS_OPERATION_IFACE) != 0)
 		return;
 	operation = PR_DBUS_IMAP4_OPERATION(iface);
 	if (!pr_ctl_watch_wants(self, pr_dbus_imap4_operation_get_service(operation)))
@@ -466,7 +464,7 @@ pr_ctl_watch_properties_cb(GDBusObjectManagerClient *manager,
 	gboolean connected = FALSE;
 	gboolean background = FALSE;
 
-	if (g_strcmp0(g_dbus_proxy_get_interface_name(iface), PR_CTL_SERVICE_IFACE) != 0 ||
+	if (g_strcmp0(g_dbus_proxy_get_interface_name(iface), PR_DBUS_SERVICE_IFACE) != 0 ||
 	    !pr_ctl_watch_wants(self, path))
 		return;
 	if (g_variant_lookup(changed, "State", "&s", &state)) {

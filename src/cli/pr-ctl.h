@@ -6,6 +6,7 @@
 
 #include <gio/gio.h>
 
+#include "pr-contract.h"
 #include "pr-dbus-generated.h"
 
 G_BEGIN_DECLS
@@ -16,11 +17,7 @@ G_BEGIN_DECLS
 #define PR_CTL_EXIT_USAGE	2   /* bad command line */
 #define PR_CTL_EXIT_INTERRUPTED 130 /* Ctrl-C while waiting for an operation */
 
-#define PR_CTL_BUS_NAME	     "org.postroom.Postroom1"
-#define PR_CTL_MANAGER_PATH  "/org/postroom/Postroom1"
-#define PR_CTL_SERVICES_PATH "/org/postroom/Postroom1/services/"
-#define PR_CTL_ERROR_PREFIX  "org.postroom.Postroom1.Error."
-#define PR_CTL_ADDRESS_ENV   "POSTROOM_BUS_ADDRESS"
+#define PR_CTL_ADDRESS_ENV "POSTROOM_BUS_ADDRESS"
 
 /* One sub-command: argv[0] is the sub-command's name. Returns an exit code. */
 typedef gint (*PrCtlCommandFunc)(gint argc, gchar **argv);
@@ -173,7 +170,7 @@ pr_ctl_open_service(const PrCtlOptions *opts, PrCtlClient **client, GError **err
 GVariant *pr_ctl_no_options(void);
 /* Prints "unexpected argument" and returns PR_CTL_EXIT_USAGE. */
 gint pr_ctl_unexpected_argument(const PrCtlOptions *opts, const gchar *arg);
-/* "/org/postroom/Postroom1/services/ID" for a valid ID, else a G_OPTION_ERROR. */
+/* pr_contract_service_path() for a valid ID, else a G_OPTION_ERROR. */
 gchar *pr_ctl_service_path_from_id(const gchar *id, GError **error);
 /* The ID of a service object path, or the path itself when it is none. */
 const gchar *pr_ctl_service_id_from_path(const gchar *path);

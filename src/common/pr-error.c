@@ -6,30 +6,29 @@
 
 #include <gio/gio.h>
 
+#include "pr-contract.h"
 #include "pr-error.h"
 
-#define PR_ERROR_DBUS_PREFIX "org.postroom.Postroom1.Error."
-
 static const GDBusErrorEntry pr_error_entries[] = {
-	{ PR_ERROR_FAILED, PR_ERROR_DBUS_PREFIX "Failed" },
-	{ PR_ERROR_CANCELLED, PR_ERROR_DBUS_PREFIX "Cancelled" },
-	{ PR_ERROR_INVALID_ARGUMENT, PR_ERROR_DBUS_PREFIX "InvalidArgument" },
-	{ PR_ERROR_NOT_FOUND, PR_ERROR_DBUS_PREFIX "NotFound" },
-	{ PR_ERROR_NOT_CONNECTED, PR_ERROR_DBUS_PREFIX "NotConnected" },
-	{ PR_ERROR_BUSY, PR_ERROR_DBUS_PREFIX "Busy" },
-	{ PR_ERROR_CONNECT_FAILED, PR_ERROR_DBUS_PREFIX "ConnectFailed" },
-	{ PR_ERROR_TLS_FAILED, PR_ERROR_DBUS_PREFIX "TlsFailed" },
-	{ PR_ERROR_CERTIFICATE_UNTRUSTED, PR_ERROR_DBUS_PREFIX "CertificateUntrusted" },
-	{ PR_ERROR_STARTTLS_UNAVAILABLE, PR_ERROR_DBUS_PREFIX "StartTlsUnavailable" },
-	{ PR_ERROR_LOGIN_FAILED, PR_ERROR_DBUS_PREFIX "LoginFailed" },
-	{ PR_ERROR_NO_PASSWORD, PR_ERROR_DBUS_PREFIX "NoPassword" },
-	{ PR_ERROR_SECRET_SERVICE_UNAVAILABLE, PR_ERROR_DBUS_PREFIX "SecretServiceUnavailable" },
-	{ PR_ERROR_SERVER_ERROR, PR_ERROR_DBUS_PREFIX "ServerError" },
-	{ PR_ERROR_PROTOCOL_ERROR, PR_ERROR_DBUS_PREFIX "ProtocolError" },
-	{ PR_ERROR_TIMEOUT, PR_ERROR_DBUS_PREFIX "Timeout" },
-	{ PR_ERROR_NOT_DOWNLOADED, PR_ERROR_DBUS_PREFIX "NotDownloaded" },
-	{ PR_ERROR_SEND_FAILED, PR_ERROR_DBUS_PREFIX "SendFailed" },
-	{ PR_ERROR_STORE_FAILED, PR_ERROR_DBUS_PREFIX "StoreFailed" },
+	{ PR_ERROR_FAILED, PR_DBUS_ERROR_PREFIX "Failed" },
+	{ PR_ERROR_CANCELLED, PR_DBUS_ERROR_PREFIX "Cancelled" },
+	{ PR_ERROR_INVALID_ARGUMENT, PR_DBUS_ERROR_PREFIX "InvalidArgument" },
+	{ PR_ERROR_NOT_FOUND, PR_DBUS_ERROR_PREFIX "NotFound" },
+	{ PR_ERROR_NOT_CONNECTED, PR_DBUS_ERROR_PREFIX "NotConnected" },
+	{ PR_ERROR_BUSY, PR_DBUS_ERROR_PREFIX "Busy" },
+	{ PR_ERROR_CONNECT_FAILED, PR_DBUS_ERROR_PREFIX "ConnectFailed" },
+	{ PR_ERROR_TLS_FAILED, PR_DBUS_ERROR_PREFIX "TlsFailed" },
+	{ PR_ERROR_CERTIFICATE_UNTRUSTED, PR_DBUS_ERROR_PREFIX "CertificateUntrusted" },
+	{ PR_ERROR_STARTTLS_UNAVAILABLE, PR_DBUS_ERROR_PREFIX "StartTlsUnavailable" },
+	{ PR_ERROR_LOGIN_FAILED, PR_DBUS_ERROR_PREFIX "LoginFailed" },
+	{ PR_ERROR_NO_PASSWORD, PR_DBUS_ERROR_PREFIX "NoPassword" },
+	{ PR_ERROR_SECRET_SERVICE_UNAVAILABLE, PR_DBUS_ERROR_PREFIX "SecretServiceUnavailable" },
+	{ PR_ERROR_SERVER_ERROR, PR_DBUS_ERROR_PREFIX "ServerError" },
+	{ PR_ERROR_PROTOCOL_ERROR, PR_DBUS_ERROR_PREFIX "ProtocolError" },
+	{ PR_ERROR_TIMEOUT, PR_DBUS_ERROR_PREFIX "Timeout" },
+	{ PR_ERROR_NOT_DOWNLOADED, PR_DBUS_ERROR_PREFIX "NotDownloaded" },
+	{ PR_ERROR_SEND_FAILED, PR_DBUS_ERROR_PREFIX "SendFailed" },
+	{ PR_ERROR_STORE_FAILED, PR_DBUS_ERROR_PREFIX "StoreFailed" },
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(pr_error_entries) == PR_ERROR_LAST);
 
@@ -54,7 +53,7 @@ const gchar *
 pr_error_to_name(PrError code)
 {
 	g_return_val_if_fail(code < PR_ERROR_LAST, NULL);
-	return pr_error_entries[code].dbus_error_name + strlen(PR_ERROR_DBUS_PREFIX);
+	return pr_error_entries[code].dbus_error_name + strlen(PR_DBUS_ERROR_PREFIX);
 }
 
 gboolean
@@ -63,7 +62,7 @@ pr_error_from_name(const gchar *name, PrError *code)
 	for (guint i = 0; i < G_N_ELEMENTS(pr_error_entries); i++) {
 		const gchar *full = pr_error_entries[i].dbus_error_name;
 		if (g_strcmp0(name, full) == 0 ||
-		    g_strcmp0(name, full + strlen(PR_ERROR_DBUS_PREFIX)) == 0) {
+		    g_strcmp0(name, full + strlen(PR_DBUS_ERROR_PREFIX)) == 0) {
 			*code = (PrError)i;
 			return TRUE;
 		}
