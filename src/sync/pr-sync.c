@@ -289,12 +289,14 @@ pr_sync_seqset_expand(const PrImapSeqset *set, guint64 max, GError **error)
 	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
 
 	if (pr_imap_seqset_count(set) > max) {
+		/* a format macro in a msgid would differ between platforms */
+		g_autofree gchar *count =
+			g_strdup_printf("%" G_GUINT64_FORMAT, pr_imap_seqset_count(set));
 		g_set_error(error,
 			    PR_ERROR,
 			    PR_ERROR_PROTOCOL_ERROR,
-			    _("The server sent an implausibly large set of %" G_GUINT64_FORMAT
-			      " messages"),
-			    pr_imap_seqset_count(set));
+			    _("The server sent an implausibly large set of %s messages"),
+			    count);
 		return NULL;
 	}
 	g_array_set_size(uids, (guint)pr_imap_seqset_count(set));
