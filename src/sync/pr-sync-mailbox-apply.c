@@ -251,7 +251,7 @@ pr_sync_mailbox_batch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		pr_sync_mailbox_fail(task, g_steal_pointer(&error));
 		return;
 	}
-	pr_sync_progress_messages(data->progress, 0, count);
+	pr_sync_progress_messages(data->headers_progress, 0, count);
 	if (data->inflight == 0 && data->fetch_next >= data->fetch_uids->len)
 		pr_sync_mailbox_done(task);
 }
@@ -301,15 +301,18 @@ pr_sync_mailbox_fetch_start(GTask *task)
 		pr_sync_mailbox_fail(task, error);
 		return;
 	}
+	/* the folder's first step (opening and comparing) is over */
+	pr_sync_progress_step_done(data->progress);
 	if (data->fetch_uids == NULL || data->fetch_uids->len == 0) {
 		pr_sync_mailbox_done(task);
 		return;
 	}
+	data->headers_progress = pr_sync_progress_child(data->progress);
 	g_array_sort(data->fetch_uids, pr_sync_uid_desc_cb);
 	data->batch_messages =
 		g_ptr_array_new_with_free_func((GDestroyNotify)pr_store_message_free);
 	data->batch_flags = g_ptr_array_new_with_free_func((GDestroyNotify)pr_imap_fetch_free);
-	pr_sync_progress_messages(data->progress, data->fetch_uids->len, 0);
+	pr_sync_progress_messages(data->headers_progress, data->fetch_uids->len, 0);
 	pr_sync_mailbox_fetch_next(task);
 }
 

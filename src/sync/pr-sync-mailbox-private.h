@@ -13,7 +13,8 @@ G_BEGIN_DECLS
  * queries) and pr-sync-mailbox-apply.c (applying, \Seen, headers, the folder's state). */
 
 typedef struct {
-	PrProgress *progress;
+	PrProgress *progress;	      /* the folder's: opening and comparing, then headers */
+	PrProgress *headers_progress; /* the headers step's, a leaf in messages */
 	gchar *name;
 	PrStoreFolder *folder; /* as stored when the sync began (after any retirement) */
 	PrSyncPlanOptions options;

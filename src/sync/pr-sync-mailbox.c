@@ -641,6 +641,9 @@ pr_sync_mailbox_async(PrSync *self,
 	data->options.mailbox_sync_limit = self->mailbox_sync_limit;
 	data->options.sync_search = self->sync_search != NULL;
 	data->options.new_only = new_only;
+	/* opening and comparing, then the headers of what is new: most of a first sync */
+	pr_sync_progress_add_step(progress, 1);
+	pr_sync_progress_add_step(progress, 4);
 	pr_sync_progress_folder(progress, name);
 
 	data->folder = pr_store_get_folder(self->store, name, &error);
