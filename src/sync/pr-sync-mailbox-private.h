@@ -19,7 +19,8 @@ typedef struct {
 	PrStoreFolder *folder; /* as stored when the sync began (after any retirement) */
 	PrSyncPlanOptions options;
 	PrSyncOpen open;
-	gboolean still_selected; /* the mailbox stayed selected: no SELECT (see below) */
+	gboolean still_selected; /* the mailbox stayed selected: no SELECT (see
+				    pr_sync_mailbox_async()) */
 	guint select_expect;
 	gboolean qresync; /* capabilities */
 	gboolean condstore;
