@@ -10,7 +10,8 @@ G_BEGIN_DECLS
 
 /*
  * Whether @host names this machine, so that a connection to it never leaves it: "localhost"
- * and any name under it (RFC 6761), with or without the root's trailing dot, an IPv4
+ * (not the names under it, which a resolver may send to DNS), with or without the root's
+ * trailing dot, an IPv4
  * address in 127.0.0.0/8, or the IPv6 address ::1, bare or in brackets. Names compare
  * case-insensitively. Used wherever a plaintext connection is allowed only to loopback.
  */

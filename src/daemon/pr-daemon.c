@@ -10,14 +10,12 @@
 #include "pr-daemon.h"
 #include "pr-dbus-generated.h"
 #include "pr-connector.h"
+#include "pr-contract.h"
 #include "pr-error.h"
 #include "pr-options.h"
 #include "pr-imap-probe.h"
 #include "pr-service.h"
 #include "pr-settings.h"
-
-#define PR_DAEMON_PATH	   "/org/postroom/Postroom1"
-#define PR_DAEMON_BUS_NAME "org.postroom.Postroom1"
 
 struct _PrDaemon {
 	GObject parent_instance;
@@ -87,12 +85,12 @@ pr_daemon_handle_add_service(PrDBusManager *iface,
 	/* "id" chooses the object path; it is not a setting */
 	if (g_variant_dict_lookup(&dict, "id", "s", &id)) {
 		g_variant_dict_remove(&dict, "id");
-		if (!pr_settings_is_valid_service_id(id)) {
-			g_dbus_method_invocation_return_error(
-				invocation,
-				PR_ERROR,
-				PR_ERROR_INVALID_ARGUMENT,
-				_("A service id is made of a–z, 0–9 and _ only"));
+		if (!pr_contract_service_id_is_valid(id)) {
+			g_dbus_method_invocation_return_error(invocation,
+							      PR_ERROR,
+							      PR_ERROR_INVALID_ARGUMENT,
+							      _("A service id is made of a–z, 0–9 "
+								"and _ only, at most 64 of them"));
 			return TRUE;
 		}
 		if (g_hash_table_contains(self->services, id)) {
@@ -337,7 +335,7 @@ pr_daemon_start(PrDaemon *self, const gchar *address, gboolean replace, GError *
 		return FALSE;
 	g_dbus_connection_set_exit_on_close(self->connection, FALSE);
 
-	self->manager = g_dbus_object_manager_server_new(PR_DAEMON_PATH);
+	self->manager = g_dbus_object_manager_server_new(PR_DBUS_MANAGER_PATH);
 	self->iface = pr_dbus_manager_skeleton_new();
 	pr_dbus_manager_set_version(self->iface, PACKAGE_VERSION);
 	g_signal_connect(
@@ -354,7 +352,7 @@ pr_daemon_start(PrDaemon *self, const gchar *address, gboolean replace, GError *
 	 * manage (it only exports children), so it is exported directly. */
 	if (!g_dbus_interface_skeleton_export(G_DBUS_INTERFACE_SKELETON(self->iface),
 					      self->connection,
-					      PR_DAEMON_PATH,
+					      PR_DBUS_MANAGER_PATH,
 					      error))
 		return FALSE;
 
@@ -370,7 +368,7 @@ pr_daemon_start(PrDaemon *self, const gchar *address, gboolean replace, GError *
 	if (replace)
 		flags |= G_BUS_NAME_OWNER_FLAGS_REPLACE;
 	self->owner_id = g_bus_own_name_on_connection(self->connection,
-						      PR_DAEMON_BUS_NAME,
+						      PR_DBUS_NAME,
 						      flags,
 						      pr_daemon_name_acquired_cb,
 						      pr_daemon_name_lost_cb,

@@ -45,7 +45,7 @@ typedef struct {
 } PrJobGetMail;
 
 typedef struct {
-	PrSyncFolderAction action;
+	PrSyncFolderChange action;
 	gchar *name;
 	gchar *to; /* rename only */
 } PrJobFolder;

@@ -6,6 +6,7 @@
 
 #include <glib/gi18n.h>
 
+#include "pr-contract.h"
 #include "pr-dbus-generated.h"
 #include "pr-error.h"
 #include "pr-options.h"
@@ -384,8 +385,7 @@ pr_operation_new(GDBusObjectManagerServer *manager,
 
 	self->manager = g_object_ref(manager);
 	self->kind = g_strdup(kind);
-	self->path =
-		g_strdup_printf("/org/postroom/Postroom1/operations/%" G_GUINT64_FORMAT, number);
+	self->path = pr_contract_operation_path(number);
 	self->iface = pr_dbus_imap4_operation_skeleton_new();
 	pr_dbus_imap4_operation_set_kind(self->iface, kind);
 	pr_dbus_imap4_operation_set_service(self->iface, service_path);

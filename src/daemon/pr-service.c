@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "pr-contract.h"
 #include "pr-daemon.h"
 #include "pr-dbus-generated.h"
 #include "pr-error.h"
@@ -784,13 +785,13 @@ pr_service_lookup_changeable(PrService *self, const gchar *name, gboolean rename
 static void
 pr_service_queue_folder_job(PrService *self,
 			    GDBusMethodInvocation *invocation,
-			    PrSyncFolderAction action,
+			    PrSyncFolderChange action,
 			    const gchar *name,
 			    const gchar *to)
 {
-	const gchar *kind = action == PR_SYNC_FOLDER_CREATE   ? "create-folder"
-			    : action == PR_SYNC_FOLDER_RENAME ? "rename-folder"
-							      : "delete-folder";
+	const gchar *kind = action == PR_SYNC_FOLDER_CHANGE_CREATE   ? "create-folder"
+			    : action == PR_SYNC_FOLDER_CHANGE_RENAME ? "rename-folder"
+								     : "delete-folder";
 	PrJob *job = pr_session_new_job(self->session, PR_JOB_FOLDER, kind);
 
 	job->folder.action = action;
@@ -834,7 +835,7 @@ pr_service_handle_create_folder(PrDBusImap4Service *iface,
 	}
 	if (!pr_service_check_connected(self, invocation))
 		return TRUE;
-	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_CREATE, name, NULL);
+	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_CHANGE_CREATE, name, NULL);
 	return TRUE;
 }
 
@@ -867,7 +868,7 @@ pr_service_handle_delete_folder(PrDBusImap4Service *iface,
 	}
 	if (!pr_service_check_connected(self, invocation))
 		return TRUE;
-	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_DELETE, name, NULL);
+	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_CHANGE_DELETE, name, NULL);
 	return TRUE;
 }
 
@@ -917,7 +918,7 @@ pr_service_handle_rename_folder(PrDBusImap4Service *iface,
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
 	}
-	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_RENAME, from, to);
+	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_CHANGE_RENAME, from, to);
 	return TRUE;
 }
 
@@ -1080,7 +1081,7 @@ pr_service_new(PrDaemon *daemon, GDBusObjectManagerServer *manager, const gchar 
 	self->daemon = daemon;
 	self->manager = g_object_ref(manager);
 	self->id = g_strdup(id);
-	self->path = g_strdup_printf("/org/postroom/Postroom1/services/%s", id);
+	self->path = pr_contract_service_path(id);
 	self->settings = pr_settings_new_for_service(id);
 	config = pr_account_config_new_from_settings(self->settings);
 	store_dir = g_build_filename(g_get_user_data_dir(), "postroom", id, NULL);

@@ -15,7 +15,7 @@
  */
 
 typedef struct {
-	PrSyncFolderAction action;
+	PrSyncFolderChange action;
 	gchar *name;
 	gchar *to;
 	PrProgress *progress;
@@ -105,7 +105,7 @@ pr_sync_folder_plan(PrSync *self, FolderData *data, GError **error)
 	g_autoptr(PrStoreFolder) folder = NULL;
 	PrImapCommand *command;
 
-	if (data->action == PR_SYNC_FOLDER_CREATE) {
+	if (data->action == PR_SYNC_FOLDER_CHANGE_CREATE) {
 		command = pr_sync_folder_command_new_name(self, "CREATE", data->name, error);
 		if (command == NULL)
 			return FALSE;
@@ -120,7 +120,7 @@ pr_sync_folder_plan(PrSync *self, FolderData *data, GError **error)
 	folder = pr_store_get_folder(self->store, data->name, error);
 	if (folder == NULL)
 		return FALSE;
-	if (data->action == PR_SYNC_FOLDER_DELETE) {
+	if (data->action == PR_SYNC_FOLDER_CHANGE_DELETE) {
 		/* children first: servers refuse, or leave a \Noselect shell, otherwise */
 		g_autoptr(GPtrArray) children = pr_sync_folder_children(self, folder);
 		for (guint i = 0; i < children->len; i++) {
@@ -168,7 +168,7 @@ pr_sync_folder_commands_done(GTask *task)
 	PrSync *self = g_task_get_source_object(task);
 	FolderData *data = g_task_get_task_data(task);
 
-	if (data->action == PR_SYNC_FOLDER_RENAME) {
+	if (data->action == PR_SYNC_FOLDER_CHANGE_RENAME) {
 		g_autoptr(GError) error = NULL;
 		g_autofree gchar *raw_to = NULL;
 		g_autoptr(PrStoreFolder) folder =
@@ -232,7 +232,7 @@ pr_sync_folder_next(GTask *task)
 
 void
 pr_sync_change_folder_async(PrSync *self,
-			    PrSyncFolderAction action,
+			    PrSyncFolderChange action,
 			    const gchar *name,
 			    const gchar *to,
 			    PrProgress *progress,
@@ -245,7 +245,7 @@ pr_sync_change_folder_async(PrSync *self,
 	FolderData *data = g_new0(FolderData, 1);
 
 	g_return_if_fail(PR_IS_SYNC(self));
-	g_return_if_fail(action != PR_SYNC_FOLDER_RENAME || to != NULL);
+	g_return_if_fail(action != PR_SYNC_FOLDER_CHANGE_RENAME || to != NULL);
 	g_task_set_source_tag(task, pr_sync_change_folder_async);
 	data->action = action;
 	data->name = g_strdup(name);

@@ -88,6 +88,10 @@ void pr_sync_progress_folder(PrProgress *progress, const gchar *folder);
 void pr_sync_progress_folders(PrProgress *progress, guint total, guint done);
 void pr_sync_progress_messages(PrProgress *progress, guint total, guint done);
 void pr_sync_progress_bytes(PrProgress *progress, guint64 total, guint64 done);
+/* Steps of @progress (which may be NULL, as may the child then) */
+void pr_sync_progress_add_step(PrProgress *progress, guint weight);
+PrProgress *pr_sync_progress_child(PrProgress *progress);
+void pr_sync_progress_step_done(PrProgress *progress);
 
 /* Tree and subscriptions (pr-sync-tree.c) -------------------------------------------- */
 

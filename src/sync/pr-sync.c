@@ -289,12 +289,14 @@ pr_sync_seqset_expand(const PrImapSeqset *set, guint64 max, GError **error)
 	g_autoptr(GArray) uids = g_array_new(FALSE, FALSE, sizeof(guint32));
 
 	if (pr_imap_seqset_count(set) > max) {
+		/* a format macro in a msgid would differ between platforms */
+		g_autofree gchar *count =
+			g_strdup_printf("%" G_GUINT64_FORMAT, pr_imap_seqset_count(set));
 		g_set_error(error,
 			    PR_ERROR,
 			    PR_ERROR_PROTOCOL_ERROR,
-			    _("The server sent an implausibly large set of %" G_GUINT64_FORMAT
-			      " messages"),
-			    pr_imap_seqset_count(set));
+			    _("The server sent an implausibly large set of %s messages"),
+			    count);
 		return NULL;
 	}
 	g_array_set_size(uids, (guint)pr_imap_seqset_count(set));
@@ -522,6 +524,26 @@ pr_sync_progress_bytes(PrProgress *progress, guint64 total, guint64 done)
 		pr_progress_add_bytes_done(progress, done);
 }
 
+void
+pr_sync_progress_add_step(PrProgress *progress, guint weight)
+{
+	if (progress != NULL)
+		pr_progress_add_step(progress, weight, NULL);
+}
+
+PrProgress *
+pr_sync_progress_child(PrProgress *progress)
+{
+	return progress != NULL ? pr_progress_get_child(progress) : NULL;
+}
+
+void
+pr_sync_progress_step_done(PrProgress *progress)
+{
+	if (progress != NULL)
+		pr_progress_step_done(progress);
+}
+
 /* Running a scope ----------------------------------------------------------------------- */
 
 typedef enum {
@@ -540,6 +562,8 @@ typedef struct {
 	guint step;
 	GPtrArray *names; /* folders for STEP_FOLDERS */
 	guint idx;
+	/* STEP_FOLDERS' progress (owned by ->progress): one step per folder */
+	PrProgress *folders_progress;
 } RunData;
 
 static void
@@ -566,6 +590,79 @@ pr_sync_run_return(GTask *task, GError *error)
 
 static void pr_sync_run_next(GTask *task);
 
+/* The next step, in the run and in its progress. */
+static void
+pr_sync_run_advance(RunData *data)
+{
+	pr_sync_progress_step_done(data->progress);
+	data->step++;
+}
+
+/* How much work a folder's sync is, as far as the store knows: its messages, and one
+ * for the round trips even when it is empty. */
+static guint
+pr_sync_folder_weight(PrSync *self, const gchar *name)
+{
+	g_autoptr(PrStoreFolder) folder = pr_store_get_folder(self->store, name, NULL);
+	return folder != NULL ? MIN((guint64)folder->messages + 1, G_MAXUINT / 2) : 1;
+}
+
+static guint
+pr_sync_folders_weight(PrSync *self, GPtrArray *names)
+{
+	guint64 weight = 0;
+
+	for (guint i = 0; names != NULL && i < names->len; i++)
+		weight += pr_sync_folder_weight(self, g_ptr_array_index(names, i));
+	return (guint)CLAMP(weight, 1, G_MAXUINT / 2);
+}
+
+/* One step of the progress per folder of STEP_FOLDERS, weighted as they are known. */
+static void
+pr_sync_run_folder_steps(PrSync *self, RunData *data)
+{
+	data->folders_progress = pr_sync_progress_child(data->progress);
+	for (guint i = 0; data->folders_progress != NULL && i < data->names->len; i++)
+		pr_sync_progress_add_step(
+			data->folders_progress,
+			pr_sync_folder_weight(self, g_ptr_array_index(data->names, i)));
+}
+
+/* The run's steps as steps of its progress: the sync is one tree, so that its fraction
+ * never jumps back nor leaps when the first message total arrives. */
+static void
+pr_sync_run_progress_steps(PrSync *self, RunData *data)
+{
+	g_autoptr(GPtrArray) planned = NULL;
+
+	if (data->progress == NULL)
+		return;
+	for (guint i = 0; i < data->steps->len; i++) {
+		guint weight = 1;
+		switch (g_array_index(data->steps, RunStep, i)) {
+		case STEP_INBOX:
+		case STEP_INBOX_NEW:
+			weight = pr_sync_folder_weight(self, "INBOX");
+			break;
+		case STEP_PLAN:
+			weight = 0; /* no I/O */
+			break;
+		case STEP_FOLDERS:
+			/* the folders as the store knows them before LIST */
+			if (data->names == NULL)
+				planned = pr_sync_plan_folders(self, NULL);
+			weight = pr_sync_folders_weight(
+				self, data->names != NULL ? data->names : planned);
+			break;
+		case STEP_TREE:
+		case STEP_SUBSCRIPTIONS:
+		default:
+			break;
+		}
+		pr_sync_progress_add_step(data->progress, weight);
+	}
+}
+
 static void
 pr_sync_run_step_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
@@ -587,6 +684,8 @@ pr_sync_run_step_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 		ok = pr_sync_mailbox_finish(self, res, &error);
 		if (ok)
 			pr_sync_progress_folders(data->progress, 0, 1);
+		if (ok && step == STEP_FOLDERS)
+			pr_sync_progress_step_done(data->folders_progress);
 		break;
 	}
 	if (!ok) {
@@ -600,7 +699,7 @@ pr_sync_run_step_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 			return;
 		}
 	}
-	data->step++;
+	pr_sync_run_advance(data);
 	pr_sync_run_next(task);
 }
 
@@ -640,7 +739,7 @@ pr_sync_run_next(GTask *task)
 		pr_sync_mailbox_async(self,
 				      "INBOX",
 				      step == STEP_INBOX_NEW,
-				      data->progress,
+				      pr_sync_progress_child(data->progress),
 				      cancellable,
 				      pr_sync_run_step_cb,
 				      g_object_ref(task));
@@ -667,9 +766,11 @@ pr_sync_run_next(GTask *task)
 		}
 		pr_sync_progress_folders(data->progress, data->names->len, 0);
 		data->idx = 0;
-		data->step++;
+		pr_sync_run_advance(data);
 		if (data->names->len == 0)
-			data->step++; /* nothing for STEP_FOLDERS */
+			pr_sync_run_advance(data); /* nothing for STEP_FOLDERS */
+		else
+			pr_sync_run_folder_steps(self, data);
 		pr_sync_run_next(task);
 		break;
 	case STEP_FOLDERS: {
@@ -682,7 +783,7 @@ pr_sync_run_next(GTask *task)
 		pr_sync_mailbox_async(self,
 				      name,
 				      FALSE,
-				      data->progress,
+				      pr_sync_progress_child(data->folders_progress),
 				      cancellable,
 				      pr_sync_run_step_cb,
 				      g_object_ref(task));
@@ -814,6 +915,9 @@ pr_sync_run_async(PrSync *self,
 					(gint)scope);
 		return;
 	}
+	pr_sync_run_progress_steps(self, data);
+	if (scope == PR_SYNC_SCOPE_FOLDERS && data->names->len > 0)
+		pr_sync_run_folder_steps(self, data);
 	self->busy = TRUE;
 	pr_sync_run_next(task);
 }

@@ -101,15 +101,15 @@ pr_sync_fetch_bodies_finish(PrSync *self, GAsyncResult *res, GArray **fetched, G
 /* Folder administration on the server (pr-sync-folders.c): the commands, then a tree sync;
  * "folders-changed" at the end. */
 typedef enum {
-	PR_SYNC_FOLDER_CREATE, /* CREATE and SUBSCRIBE */
-	PR_SYNC_FOLDER_RENAME, /* RENAME; the store keeps the folder's message ids */
-	PR_SYNC_FOLDER_DELETE, /* children first, each unsubscribed, then DELETE */
-} PrSyncFolderAction;
+	PR_SYNC_FOLDER_CHANGE_CREATE, /* CREATE and SUBSCRIBE */
+	PR_SYNC_FOLDER_CHANGE_RENAME, /* RENAME; the store keeps the folder's message ids */
+	PR_SYNC_FOLDER_CHANGE_DELETE, /* children first, each unsubscribed, then DELETE */
+} PrSyncFolderChange;
 
 /* Whether @name can be sent as a mailbox name at all. */
 gboolean pr_sync_folder_name_check(const gchar *name, GError **error);
 void pr_sync_change_folder_async(PrSync *self,
-				 PrSyncFolderAction action,
+				 PrSyncFolderChange action,
 				 const gchar *name,
 				 const gchar *to,
 				 PrProgress *progress,

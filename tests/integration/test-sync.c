@@ -650,12 +650,42 @@ count_in(GArray *ids, guint64 id)
 
 /* Cases ------------------------------------------------------------------------------------ */
 
+/* The published fraction on every "changed" of a progress. */
+static void
+record_fraction_cb(PrProgress *progress, GArray *fractions)
+{
+	gdouble fraction = pr_progress_get_fraction(progress);
+	g_array_append_val(fractions, fraction);
+}
+
+/* What a sync's progress published: never back, known from the start, ends at 1. */
+static void
+assert_fractions(GArray *fractions)
+{
+	guint between = 0;
+
+	g_assert_cmpuint(fractions->len, >, 0);
+	for (guint i = 0; i < fractions->len; i++) {
+		gdouble f = g_array_index(fractions, gdouble, i);
+		g_assert_cmpfloat(f, >=, 0);
+		g_assert_cmpfloat(f, <=, 1);
+		if (i > 0)
+			g_assert_cmpfloat(f, >=, g_array_index(fractions, gdouble, i - 1));
+		if (f > 0 && f < 1 && (i == 0 || f > g_array_index(fractions, gdouble, i - 1)))
+			between++;
+	}
+	/* it moved in steps, not from 0 to 1 at the end */
+	g_assert_cmpuint(between, >=, 5);
+	g_assert_cmpfloat(g_array_index(fractions, gdouble, fractions->len - 1), ==, 1);
+}
+
 /* seed: INBOX=60,Archive=20,Lists/GLib=4,Empty=0,Entwürfe=3 */
 static void
 test_initial(Fixture *fx, gconstpointer user_data)
 {
 	PrSyncOptions options = default_options();
 	g_autoptr(PrProgress) progress = pr_progress_new();
+	g_autoptr(GArray) fractions = g_array_new(FALSE, FALSE, sizeof(gdouble));
 	g_autoptr(GPtrArray) want = server_folders(FALSE);
 	g_autoptr(GPtrArray) got = NULL;
 	g_autoptr(GError) error = NULL;
@@ -670,8 +700,11 @@ test_initial(Fixture *fx, gconstpointer user_data)
 	guint total = 0;
 
 	fixture_sync(fx, &options, PR_SYNC_METHOD_QRESYNC);
+	g_signal_connect(progress, "changed", G_CALLBACK(record_fraction_cb), fractions);
 	g_assert_true(run_sync(fx, PR_SYNC_SCOPE_FULL, NULL, progress, NULL, &error));
 	pr_test_assert_no_error(error);
+	g_signal_handlers_disconnect_by_data(progress, fractions);
+	assert_fractions(fractions);
 
 	/* folders: exactly the server's, with the \Noselect parent */
 	got = store_folder_names(fx, FALSE, FALSE);
