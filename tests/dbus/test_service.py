@@ -493,7 +493,7 @@ class ServiceTest(harness.TestCase):
              "--cert", made["server"].cert, "--key", made["server"].key, "--lifetime", "300"])
         self.addCleanup(server.wait)
         self.addCleanup(server.kill)
-        s.wait_until(lambda: os.path.exists(port_file), "badimap's port", timeout=30)
+        s.wait_until(lambda: os.path.exists(port_file), timeout=30, what="badimap's port")
         with open(port_file) as f:
             port = int(f.read())
         svc = s.account(id="alerted", host="127.0.0.1", port=port, security="tls",
