@@ -13,6 +13,8 @@
 #include "pr-daemon.h"
 #include "pr-dbus-generated.h"
 #include "pr-error.h"
+#include "pr-folder-change.h"
+#include "pr-get-mail-request.h"
 #include "pr-options.h"
 #include "pr-secrets.h"
 #include "pr-service.h"
@@ -184,12 +186,10 @@ pr_service_handle_set_password(PrDBusImap4Service *iface,
 		return TRUE;
 	}
 	config = pr_account_config_new_from_settings(self->settings);
-	/* TRANSLATORS: the keyring's label: user, host, protocol */
-	label = g_strdup_printf(
-		_("Postroom password for %s@%s (%s)"),
+	label = pr_secrets_make_label(
 		smtp && config->smtp_user[0] != '\0' ? config->smtp_user : config->user,
 		smtp && config->smtp_host[0] != '\0' ? config->smtp_host : config->host,
-		smtp ? "SMTP" : "IMAP");
+		protocol);
 	pr_secrets_store_async(self->id,
 			       protocol,
 			       label,
@@ -523,84 +523,6 @@ pr_service_handle_get_message(PrDBusImap4Service *iface,
 
 /* GetMail ------------------------------------------------------------------------------------- */
 
-static const gchar *const pr_get_mail_choices_action[] = { "copy", "move", "populate", NULL };
-static const gchar *const pr_get_mail_choices_messages[] = { "new", "all", "selection", NULL };
-static const gchar *const pr_get_mail_choices_connection[] = { "already-connected",
-							       "connect-and-disconnect",
-							       "connect-and-stay-online",
-							       NULL };
-static const gchar *const pr_get_mail_choices_parts[] = {
-	"headers", "body-text", "body-text-and-attachments", "attachments", "body-alternative-text",
-	NULL
-};
-static const gchar *const pr_get_mail_choices_partial[] = { "none",
-							    "body-text-only",
-							    "attachments-only",
-							    "body-text-and-attachments",
-							    "cumulative",
-							    "body-alternative-text",
-							    NULL };
-
-static const PrOptionSpec pr_get_mail_options[] = {
-	{ "action", "s", pr_get_mail_choices_action },
-	{ "messages", "s", pr_get_mail_choices_messages },
-	{ "folder", "s", NULL },
-	{ "ids", "at", NULL },
-	{ "destination", "s", NULL },
-	{ "connection", "s", pr_get_mail_choices_connection },
-	{ "parts", "s", pr_get_mail_choices_parts },
-	{ "partial", "s", pr_get_mail_choices_partial },
-	{ "body-text-size-limit", "t", NULL },
-	{ "attachment-size-limit", "t", NULL },
-	{ "total-size-limit", "t", NULL },
-	{ "max-message-size", "t", NULL },
-};
-
-/* The ids GetMail's options name: a selection, or the messages of a folder still without
- * their body. */
-static GArray *
-pr_service_get_mail_ids(PrService *self, GVariant *options, GError **error)
-{
-	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint64));
-	const gchar *messages = "new";
-	const gchar *folder_name = "INBOX";
-
-	g_variant_lookup(options, "messages", "&s", &messages);
-	g_variant_lookup(options, "folder", "&s", &folder_name);
-	if (g_strcmp0(messages, "selection") == 0) {
-		g_autoptr(GVariant) v =
-			g_variant_lookup_value(options, "ids", G_VARIANT_TYPE("at"));
-		gsize n = 0;
-		const guint64 *list =
-			v != NULL ? g_variant_get_fixed_array(v, &n, sizeof(guint64)) : NULL;
-		if (n == 0) {
-			g_set_error_literal(error,
-					    PR_ERROR,
-					    PR_ERROR_INVALID_ARGUMENT,
-					    _("messages=selection needs a non-empty “ids”"));
-			return NULL;
-		}
-		for (gsize i = 0; i < n; i++) {
-			g_autoptr(PrStoreMessage) m =
-				pr_store_get_message(self->store, list[i], error);
-			if (m == NULL)
-				return NULL;
-			g_array_append_val(ids, list[i]);
-		}
-	} else {
-		g_autoptr(GArray) missing = NULL;
-		g_autoptr(PrStoreFolder) folder =
-			pr_store_get_folder(self->store, folder_name, error);
-		if (folder == NULL)
-			return NULL;
-		missing = pr_store_get_missing_bodies(self->store, folder->id, error);
-		if (missing == NULL)
-			return NULL;
-		g_array_append_vals(ids, missing->data, missing->len);
-	}
-	return g_steal_pointer(&ids);
-}
-
 static gboolean
 pr_service_handle_get_mail(PrDBusImap4Service *iface,
 			   GDBusMethodInvocation *invocation,
@@ -609,41 +531,20 @@ pr_service_handle_get_mail(PrDBusImap4Service *iface,
 {
 	PrService *self = PR_SERVICE(user_data);
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GArray) ids = NULL;
-	const gchar *action = "populate";
-	const gchar *connection = "already-connected";
+	g_autoptr(PrGetMailRequest) request = NULL;
 	PrJob *job;
 
-	if (!pr_options_check(options,
-			      PR_OPTIONS_KIND_OPTION,
-			      pr_get_mail_options,
-			      G_N_ELEMENTS(pr_get_mail_options),
-			      &error)) {
+	request = pr_get_mail_request_new(options, self->store, &error);
+	if (request == NULL) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
 	}
-	g_variant_lookup(options, "action", "&s", &action);
-	g_variant_lookup(options, "connection", "&s", &connection);
-	if (g_strcmp0(action, "populate") != 0) {
-		/* TODO(get-mail): copy and move into local folders */
-		g_dbus_method_invocation_return_error(
-			invocation,
-			PR_ERROR,
-			PR_ERROR_INVALID_ARGUMENT,
-			_("GetMail supports action “populate” only so far"));
-		return TRUE;
-	}
-	ids = pr_service_get_mail_ids(self, options, &error);
-	if (ids == NULL) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	if (g_strcmp0(connection, "already-connected") == 0 &&
+	if (request->connection == PR_GET_MAIL_ALREADY_CONNECTED &&
 	    !pr_service_check_connected(self, invocation))
 		return TRUE;
 	job = pr_session_new_job(self->session, PR_JOB_GET_MAIL, "get-mail");
-	job->get_mail.ids = g_steal_pointer(&ids);
-	job->get_mail.disconnect_after = g_strcmp0(connection, "connect-and-disconnect") == 0;
+	job->get_mail.ids = g_steal_pointer(&request->ids);
+	job->get_mail.disconnect_after = request->connection == PR_GET_MAIL_CONNECT_AND_DISCONNECT;
 	/* downloading bodies changes nothing on the server */
 	job->read_only = pr_session_is_connected(self->session) && !job->get_mail.disconnect_after;
 	pr_service_return_job(self, invocation, job);
@@ -702,102 +603,44 @@ pr_service_handle_unsubscribe(PrDBusImap4Service *iface,
 }
 
 static gboolean
-pr_service_is_local_name(const gchar *name)
+pr_service_change_folder(PrService *self,
+			 GDBusMethodInvocation *invocation,
+			 PrSyncFolderChange change,
+			 const gchar *name,
+			 const gchar *to,
+			 GVariant *options)
 {
-	return g_str_has_prefix(name, "local:");
-}
-
-/* INBOX and the built-in local folders cannot be renamed or deleted. */
-static gboolean
-pr_service_is_protected(const gchar *name)
-{
-	return g_ascii_strcasecmp(name, "INBOX") == 0 || g_strcmp0(name, "local:Outbox") == 0 ||
-	       g_strcmp0(name, "local:Drafts") == 0 || g_strcmp0(name, "local:Sent") == 0;
-}
-
-static gboolean
-pr_service_check_new_name(PrService *self, const gchar *name, GError **error)
-{
-	g_autoptr(PrStoreFolder) existing = NULL;
-	const gchar *bare = pr_service_is_local_name(name) ? name + strlen("local:") : name;
-
-	if (bare[0] == '\0' || !g_utf8_validate(name, -1, NULL)) {
-		g_set_error(error,
-			    PR_ERROR,
-			    PR_ERROR_INVALID_ARGUMENT,
-			    _("“%s” is not a valid folder name"),
-			    name);
-		return FALSE;
-	}
-	for (const gchar *p = name; *p != '\0'; p++) {
-		if ((guchar)*p < 0x20 || *p == 0x7f) {
-			g_set_error(error,
-				    PR_ERROR,
-				    PR_ERROR_INVALID_ARGUMENT,
-				    _("A folder name cannot contain control characters"));
-			return FALSE;
-		}
-	}
-	if (pr_service_is_protected(name)) {
-		g_set_error(error,
-			    PR_ERROR,
-			    PR_ERROR_INVALID_ARGUMENT,
-			    _("The folder name “%s” is reserved"),
-			    name);
-		return FALSE;
-	}
-	existing = pr_store_get_folder(self->store, name, NULL);
-	if (existing != NULL) {
-		g_set_error(error,
-			    PR_ERROR,
-			    PR_ERROR_INVALID_ARGUMENT,
-			    _("A folder named “%s” already exists"),
-			    name);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* The folder @name of the store, unless it is one that cannot be renamed (@rename) or
- * deleted. */
-static PrStoreFolder *
-pr_service_lookup_changeable(PrService *self, const gchar *name, gboolean rename, GError **error)
-{
-	if (pr_service_is_protected(name)) {
-		if (rename)
-			g_set_error(error,
-				    PR_ERROR,
-				    PR_ERROR_INVALID_ARGUMENT,
-				    _("The folder “%s” cannot be renamed"),
-				    name);
-		else
-			g_set_error(error,
-				    PR_ERROR,
-				    PR_ERROR_INVALID_ARGUMENT,
-				    _("The folder “%s” cannot be deleted"),
-				    name);
-		return NULL;
-	}
-	return pr_store_get_folder(self->store, name, error);
-}
-
-/* A server folder changes in a job: the command, then a tree sync. */
-static void
-pr_service_queue_folder_job(PrService *self,
-			    GDBusMethodInvocation *invocation,
-			    PrSyncFolderChange action,
-			    const gchar *name,
-			    const gchar *to)
-{
-	const gchar *kind = action == PR_SYNC_FOLDER_CHANGE_CREATE   ? "create-folder"
-			    : action == PR_SYNC_FOLDER_CHANGE_RENAME ? "rename-folder"
+	const gchar *kind = change == PR_SYNC_FOLDER_CHANGE_CREATE   ? "create-folder"
+			    : change == PR_SYNC_FOLDER_CHANGE_RENAME ? "rename-folder"
 								     : "delete-folder";
-	PrJob *job = pr_session_new_job(self->session, PR_JOB_FOLDER, kind);
+	g_autoptr(GError) error = NULL;
+	gboolean local = FALSE;
+	PrJob *job;
 
-	job->folder.action = action;
+	if (!pr_service_check_no_options(invocation, options))
+		return TRUE;
+	if (!pr_folder_change_check(self->store, change, name, to, &local, &error)) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	if (local) {
+		if (!pr_folder_change_apply_local(self->store, change, name, to, &error)) {
+			g_dbus_method_invocation_return_gerror(invocation, error);
+			return TRUE;
+		}
+		pr_dbus_imap4_service_emit_folders_changed(self->iface);
+		pr_service_return_done(self, invocation, kind, NULL);
+		return TRUE;
+	}
+	/* a server folder changes in a job: the commands, then a tree sync */
+	if (!pr_service_check_connected(self, invocation))
+		return TRUE;
+	job = pr_session_new_job(self->session, PR_JOB_FOLDER, kind);
+	job->folder.action = change;
 	job->folder.name = g_strdup(name);
 	job->folder.to = g_strdup(to);
 	pr_service_return_job(self, invocation, job);
+	return TRUE;
 }
 
 static gboolean
@@ -807,36 +650,8 @@ pr_service_handle_create_folder(PrDBusImap4Service *iface,
 				GVariant *options,
 				gpointer user_data)
 {
-	PrService *self = PR_SERVICE(user_data);
-	g_autoptr(GError) error = NULL;
-
-	if (!pr_service_check_no_options(invocation, options))
-		return TRUE;
-	if (!pr_service_check_new_name(self, name, &error)) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	if (pr_service_is_local_name(name)) {
-		g_autoptr(PrStoreFolder) folder = pr_store_folder_new();
-		folder->name = g_strdup(name);
-		folder->local = TRUE;
-		folder->subscribed = TRUE;
-		if (!pr_store_save_folder(self->store, folder, &error)) {
-			g_dbus_method_invocation_return_gerror(invocation, error);
-			return TRUE;
-		}
-		pr_dbus_imap4_service_emit_folders_changed(self->iface);
-		pr_service_return_done(self, invocation, "create-folder", NULL);
-		return TRUE;
-	}
-	if (!pr_sync_folder_name_check(name, &error)) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	if (!pr_service_check_connected(self, invocation))
-		return TRUE;
-	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_CHANGE_CREATE, name, NULL);
-	return TRUE;
+	return pr_service_change_folder(
+		user_data, invocation, PR_SYNC_FOLDER_CHANGE_CREATE, name, NULL, options);
 }
 
 static gboolean
@@ -846,30 +661,8 @@ pr_service_handle_delete_folder(PrDBusImap4Service *iface,
 				GVariant *options,
 				gpointer user_data)
 {
-	PrService *self = PR_SERVICE(user_data);
-	g_autoptr(PrStoreFolder) folder = NULL;
-	g_autoptr(GError) error = NULL;
-
-	if (!pr_service_check_no_options(invocation, options))
-		return TRUE;
-	folder = pr_service_lookup_changeable(self, name, FALSE, &error);
-	if (folder == NULL) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	if (folder->local) {
-		if (!pr_store_delete_folder(self->store, folder->id, &error)) {
-			g_dbus_method_invocation_return_gerror(invocation, error);
-			return TRUE;
-		}
-		pr_dbus_imap4_service_emit_folders_changed(self->iface);
-		pr_service_return_done(self, invocation, "delete-folder", NULL);
-		return TRUE;
-	}
-	if (!pr_service_check_connected(self, invocation))
-		return TRUE;
-	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_CHANGE_DELETE, name, NULL);
-	return TRUE;
+	return pr_service_change_folder(
+		user_data, invocation, PR_SYNC_FOLDER_CHANGE_DELETE, name, NULL, options);
 }
 
 static gboolean
@@ -880,46 +673,8 @@ pr_service_handle_rename_folder(PrDBusImap4Service *iface,
 				GVariant *options,
 				gpointer user_data)
 {
-	PrService *self = PR_SERVICE(user_data);
-	g_autoptr(PrStoreFolder) folder = NULL;
-	g_autoptr(GError) error = NULL;
-
-	if (!pr_service_check_no_options(invocation, options))
-		return TRUE;
-	folder = pr_service_lookup_changeable(self, from, TRUE, &error);
-	if (folder == NULL) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	if (!pr_service_check_new_name(self, to, &error)) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	if (folder->local != pr_service_is_local_name(to)) {
-		g_dbus_method_invocation_return_error(
-			invocation,
-			PR_ERROR,
-			PR_ERROR_INVALID_ARGUMENT,
-			_("A folder cannot move between this machine and the server by renaming"));
-		return TRUE;
-	}
-	if (folder->local) {
-		if (!pr_store_rename_folder(self->store, from, to, NULL, 0, &error)) {
-			g_dbus_method_invocation_return_gerror(invocation, error);
-			return TRUE;
-		}
-		pr_dbus_imap4_service_emit_folders_changed(self->iface);
-		pr_service_return_done(self, invocation, "rename-folder", NULL);
-		return TRUE;
-	}
-	if (!pr_service_check_connected(self, invocation))
-		return TRUE;
-	if (!pr_sync_folder_name_check(to, &error)) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	pr_service_queue_folder_job(self, invocation, PR_SYNC_FOLDER_CHANGE_RENAME, from, to);
-	return TRUE;
+	return pr_service_change_folder(
+		user_data, invocation, PR_SYNC_FOLDER_CHANGE_RENAME, from, to, options);
 }
 
 /* Not yet available ---------------------------------------------------------------------------- */
