@@ -10,8 +10,9 @@
 
 G_BEGIN_DECLS
 
-/* Shared by pr-store.c (object, transactions, files, folders), pr-store-message.c
- * (messages, bodies) and pr-store-sql.c (schema and statements). */
+/* Shared by the files of PrStore: pr-store.c (object, opening, transactions, meta),
+ * pr-store-folder.c (folders), pr-store-files.c (the store's directory: sweep, destroy),
+ * pr-store-message.c (messages, bodies) and pr-store-sql.c (schema and statements). */
 
 typedef enum {
 	STMT_BEGIN,
@@ -141,5 +142,9 @@ gboolean pr_store_message_exists(PrStore *self, guint64 id, gboolean *exists, GE
 gboolean pr_store_body_referenced(PrStore *self, guint64 id, gboolean *referenced, GError **error);
 gboolean
 pr_store_delete_folder_messages(PrStore *self, gint64 folder_id, GArray *removed, GError **error);
+/* Closes the database (marking a clean shutdown); the object stays. */
+void pr_store_close(PrStore *self);
+/* Drops the files an unclean shutdown may have left (see pr-store.h on durability). */
+void pr_store_sweep(PrStore *self);
 
 G_END_DECLS
