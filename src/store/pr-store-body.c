@@ -158,6 +158,8 @@ pr_store_body_close_file(PrStoreBodyStream *body, gboolean sync, GError **error)
 			    error_local->message);
 		return FALSE;
 	}
+	if (sync)
+		pr_store_test_event("fdatasync");
 	if (sync && fdatasync(pr_store_body_stream_get_fd(body)) != 0) {
 		pr_store_set_errno_error(
 			error, errno, _("Cannot sync %s"), pr_store_body_stream_get_tmp_path(body));
@@ -181,6 +183,7 @@ pr_store_sync_dir(const gchar *path, GError **error)
 {
 	gint fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
+	pr_store_test_event("fsync");
 	if (fd < 0 || fsync(fd) != 0) {
 		gint errsv = errno;
 		if (fd >= 0)
@@ -386,6 +389,7 @@ pr_store_syncfs(const gchar *dir, GError **error)
 {
 	gint fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
+	pr_store_test_event("syncfs");
 	if (fd < 0 || syncfs(fd) != 0) {
 		gint errsv = errno;
 		if (fd >= 0)
@@ -473,14 +477,19 @@ pr_store_bodies_mark_all(PrStore *self, GPtrArray *batch, GArray *marked, GError
 	return pr_store_commit(self, error);
 }
 
-/* The part of a flush after the sync: late names (synced again), then the index. */
+/*
+ * The file-system part of a flush, between the read of the index and its write: one sync
+ * of the file system for the whole batch instead of one per file (the data and the names
+ * it took, directory entries included), then the late names, synced again. It touches
+ * nothing but the files of @batch, so the asynchronous flush runs it in a worker thread.
+ */
 static gboolean
-pr_store_bodies_flush_complete(PrStore *self, GPtrArray *batch, GArray *flushed, GError **error)
+pr_store_bodies_sync_files(const gchar *messages_dir, GPtrArray *batch, GError **error)
 {
-	g_autoptr(GArray) marked = g_array_new(FALSE, FALSE, sizeof(guint64));
 	gboolean late = FALSE;
-	guint m = 0;
 
+	if (!pr_store_syncfs(messages_dir, error))
+		return FALSE;
 	for (guint i = 0; i < batch->len; i++) {
 		PrStoreDeferred *deferred = g_ptr_array_index(batch, i);
 		if (deferred->tmp_path == NULL)
@@ -488,16 +497,21 @@ pr_store_bodies_flush_complete(PrStore *self, GPtrArray *batch, GArray *flushed,
 		if (g_rename(deferred->tmp_path, deferred->path) != 0) {
 			pr_store_set_errno_error(
 				error, errno, _("Cannot rename %s"), deferred->tmp_path);
-			pr_store_bodies_flush_undo(self, batch);
 			return FALSE;
 		}
 		g_clear_pointer(&deferred->tmp_path, g_free);
 		late = TRUE;
 	}
-	if (late && !pr_store_syncfs(self->messages_dir, error)) {
-		pr_store_bodies_flush_undo(self, batch);
-		return FALSE;
-	}
+	return !late || pr_store_syncfs(messages_dir, error);
+}
+
+/* The index part of a flush, after the files are durable. */
+static gboolean
+pr_store_bodies_flush_complete(PrStore *self, GPtrArray *batch, GArray *flushed, GError **error)
+{
+	g_autoptr(GArray) marked = g_array_new(FALSE, FALSE, sizeof(guint64));
+	guint m = 0;
+
 	if (!pr_store_bodies_mark_all(self, batch, marked, error)) {
 		pr_store_bodies_flush_undo(self, batch);
 		return FALSE;
@@ -551,18 +565,16 @@ pr_store_bodies_flush(PrStoreBodyBatch *body_batch, GArray *flushed, GError **er
 		g_propagate_error(error, error_local);
 		return FALSE;
 	}
-	/* one sync of the file system for the whole batch instead of one per file: the data
-	 * and the names it took (directory entries included) */
-	if (!pr_store_syncfs(self->messages_dir, error)) {
+	if (!pr_store_bodies_sync_files(self->messages_dir, batch, error)) {
 		pr_store_bodies_flush_undo(self, batch);
 		return FALSE;
 	}
 	return pr_store_bodies_flush_complete(self, batch, flushed, error);
 }
 
-/* The asynchronous flush: the sync, which waits for the disk, runs in a worker thread
- * (it touches nothing but the file system) while the caller goes on receiving; the index
- * is read and written on the caller's thread, before and after. */
+/* The asynchronous flush: the syncs, which wait for the disk, run in a worker thread
+ * (pr_store_bodies_sync_files()) while the caller goes on receiving; the index is read and
+ * written on the caller's thread, before and after. */
 typedef struct {
 	GPtrArray *batch;
 	gchar *dir;
@@ -582,10 +594,10 @@ pr_store_bodies_syncfs_thread(GTask *task,
 			      gpointer task_data,
 			      GCancellable *cancellable)
 {
-	const gchar *dir = task_data;
+	PrStoreFlushData *data = task_data; /* the flush's, which waits for this */
 	GError *error = NULL;
 
-	if (!pr_store_syncfs(dir, &error)) {
+	if (!pr_store_bodies_sync_files(data->dir, data->batch, &error)) {
 		g_task_return_error(task, error);
 		return;
 	}
@@ -642,8 +654,9 @@ pr_store_bodies_flush_async(PrStoreBodyBatch *body_batch,
 		return;
 	}
 	/* not cancellable: bodies that arrived whole are kept whatever ends the download */
+	data->dir = g_strdup(self->messages_dir);
 	sync_task = g_task_new(self, NULL, pr_store_bodies_synced_cb, g_steal_pointer(&task));
-	g_task_set_task_data(sync_task, g_strdup(self->messages_dir), g_free);
+	g_task_set_task_data(sync_task, data, NULL);
 	g_task_run_in_thread(sync_task, pr_store_bodies_syncfs_thread);
 }
 

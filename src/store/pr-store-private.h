@@ -166,6 +166,13 @@ gboolean pr_store_message_state(PrStore *self,
 				GError **error);
 /* A row of PR_STORE_MESSAGE_COLUMNS; @folder_name NULL takes COL_M_FOLDER_NAME. */
 PrStoreMessage *pr_store_message_from_row(PrStoreStmt *stmt, const gchar *folder_name);
+/* Tests: when set, called with what is happening and on the thread doing it, by every
+ * disk sync ("syncfs", "fsync", "fdatasync") and by the worker-thread jobs ("destroy",
+ * "list-messages"). Set it before the store is used. */
+typedef void (*PrStoreTestHook)(const gchar *event);
+extern PrStoreTestHook pr_store_test_hook;
+void pr_store_test_event(const gchar *event);
+
 /* Closes the database (marking a clean shutdown); the object stays. */
 void pr_store_close(PrStore *self);
 /* Drops the files an unclean shutdown may have left (see pr-store.h on durability). */

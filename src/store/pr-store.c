@@ -26,6 +26,15 @@
 
 G_DEFINE_TYPE(PrStore, pr_store, G_TYPE_OBJECT)
 
+PrStoreTestHook pr_store_test_hook = NULL;
+
+void
+pr_store_test_event(const gchar *event)
+{
+	if (pr_store_test_hook != NULL)
+		pr_store_test_hook(event);
+}
+
 /* Helpers ------------------------------------------------------------------------------- */
 
 void

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pr-error.h"
+#include "pr-store-private.h"
 #include "pr-store.h"
 
 typedef struct {
@@ -19,6 +20,38 @@ typedef struct {
 	gchar *dir; /* the store, created by pr_store_new inside tmp */
 	PrStore *store;
 } Fixture;
+
+/* What the store's test hook saw, as "event@main" or "event@worker": which thread did the
+ * slow work. */
+static GThread *main_thread;
+static GMutex events_lock;
+static GPtrArray *events;
+
+static void
+record_event(const gchar *event)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&events_lock);
+	g_ptr_array_add(events,
+			g_strdup_printf("%s@%s",
+					event,
+					g_thread_self() == main_thread ? "main" : "worker"));
+}
+
+/* The events so far, space-joined; forgets them. */
+static gchar *
+take_events(void)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&events_lock);
+	g_autoptr(GString) str = g_string_new(NULL);
+
+	for (guint i = 0; i < events->len; i++) {
+		if (i > 0)
+			g_string_append_c(str, ' ');
+		g_string_append(str, g_ptr_array_index(events, i));
+	}
+	g_ptr_array_set_size(events, 0);
+	return g_strdup(str->str);
+}
 
 static void
 rm_rf(const gchar *path)
@@ -1625,6 +1658,51 @@ test_store_body_flush_async(Fixture *fx, gconstpointer user_data)
 	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 2);
 }
 
+/* Bodies replacing ones the index points at (renamed only after the first sync, then
+ * synced again): every sync of the asynchronous flush runs in the worker thread, and the
+ * index ends up pointing at the new, complete files, with nothing else left. */
+static void
+test_store_body_flush_async_replace(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GArray) flushed = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_autoptr(PrStoreBodyBatch) batch = pr_store_body_batch_new(fx->store);
+	g_autofree gchar *seen = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 ids[3];
+
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++)
+		ids[i] = add_message(fx->store, inbox, i + 1, "");
+	write_body(fx->store, ids[0], "one, partly", PR_STORE_DOWNLOAD_PARTIAL);
+	write_body(fx->store, ids[1], "two, partly", PR_STORE_DOWNLOAD_PARTIAL);
+	write_body_deferred(batch, fx->store, ids[0], "one");
+	write_body_deferred(batch, fx->store, ids[1], "two");
+	write_body_deferred(batch, fx->store, ids[2], "three");
+	g_free(take_events());
+
+	flush_async_wait(fx, batch, flushed);
+	seen = take_events();
+	/* the batch's sync, then the one for the late names: both off the main thread */
+	g_assert_cmpstr(seen, ==, "syncfs@worker syncfs@worker");
+	g_assert_cmpuint(flushed->len, ==, 3);
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_autofree gchar *bucket = bucket_path(fx, ids[i]);
+		g_autofree gchar *path = pr_store_get_body_path(fx->store, ids[i]);
+		g_assert_cmpuint(g_array_index(flushed, guint64, i), ==, ids[i]);
+		/* only the body under its final name: no temporary file */
+		g_assert_cmpuint(count_entries(bucket), ==, 1);
+		g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+	}
+	assert_body(fx->store, ids[0], "one");
+	assert_body(fx->store, ids[1], "two");
+	assert_body(fx->store, ids[2], "three");
+
+	/* and after a restart, which sweeps, they are still there */
+	g_clear_pointer(&batch, pr_store_body_batch_free);
+	fixture_reopen(fx);
+	assert_body(fx->store, ids[0], "one");
+	assert_body(fx->store, ids[2], "three");
+}
+
 /* A crash after a flush renamed bodies into place but before its index commit: complete
  * files the index does not point at. The sweep deletes them; the message stays. */
 static void
@@ -1997,6 +2075,9 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	main_thread = g_thread_self();
+	events = g_ptr_array_new_with_free_func(g_free);
+	pr_store_test_hook = record_event;
 
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/store/create", test_store_create);
@@ -2022,6 +2103,7 @@ main(int argc, char **argv)
 	ADD("/store/body/abort", test_store_body_abort);
 	ADD("/store/body/deferred", test_store_body_deferred);
 	ADD("/store/body/flush-async", test_store_body_flush_async);
+	ADD("/store/body/flush-async-replace", test_store_body_flush_async_replace);
 	ADD("/store/body/not-downloaded", test_store_body_not_downloaded);
 	ADD("/store/body/missing", test_store_missing_bodies);
 	ADD("/store/crash/sweep", test_store_sweep);
