@@ -224,49 +224,42 @@ pr_store_remove_messages_dir(gint dfd, const gchar *path, GError **first)
 	}
 }
 
-gboolean
-pr_store_destroy(PrStore *self, GError **error)
+/* Removes what a store left in @directory; touches nothing but the file system, so it may
+ * run in a worker thread. */
+static gboolean
+pr_store_remove_directory(const gchar *directory, const gchar *messages_dir, GError **error)
 {
 	GError *first = NULL;
 	GError *error_local = NULL;
 	gint dfd;
 	gint mfd;
 
-	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
-
-	/* nothing left to mark: the files go */
-	self->marked_open = FALSE;
-	pr_store_close(self);
-	g_array_set_size(self->unlink_ids, 0);
-
-	dfd = open(self->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0) {
 		if (errno == ENOENT)
 			return TRUE;
-		pr_store_set_errno_error(error, errno, _("Cannot open %s"), self->directory);
+		pr_store_set_errno_error(error, errno, _("Cannot open %s"), directory);
 		return FALSE;
 	}
 	mfd = openat(dfd, "messages", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (mfd >= 0) {
-		pr_store_remove_messages_dir(mfd, self->messages_dir, &first);
+		pr_store_remove_messages_dir(mfd, messages_dir, &first);
 		close(mfd);
 		if (unlinkat(dfd, "messages", AT_REMOVEDIR) != 0) {
 			pr_store_set_errno_error(
-				&error_local, errno, _("Cannot remove %s"), self->messages_dir);
+				&error_local, errno, _("Cannot remove %s"), messages_dir);
 			pr_store_keep_first_error(&first, error_local);
 			error_local = NULL;
 		}
 	}
-	if (!pr_store_remove_files_at(
-		    dfd, self->directory, pr_store_is_db_file_name, &error_local)) {
+	if (!pr_store_remove_files_at(dfd, directory, pr_store_is_db_file_name, &error_local)) {
 		pr_store_keep_first_error(&first, error_local);
 		error_local = NULL;
 	}
 	close(dfd);
 	/* fails on anything we did not create, which we leave alone */
-	if (g_rmdir(self->directory) != 0) {
-		pr_store_set_errno_error(
-			&error_local, errno, _("Cannot remove %s"), self->directory);
+	if (g_rmdir(directory) != 0) {
+		pr_store_set_errno_error(&error_local, errno, _("Cannot remove %s"), directory);
 		pr_store_keep_first_error(&first, error_local);
 	}
 	if (first != NULL) {
@@ -274,4 +267,88 @@ pr_store_destroy(PrStore *self, GError **error)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/* The part of destroying that needs the store: on the caller's thread. */
+static void
+pr_store_destroy_close(PrStore *self)
+{
+	/* nothing left to mark: the files go */
+	self->marked_open = FALSE;
+	pr_store_close(self);
+	g_array_set_size(self->unlink_ids, 0);
+}
+
+gboolean
+pr_store_destroy(PrStore *self, GError **error)
+{
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+
+	pr_store_destroy_close(self);
+	return pr_store_remove_directory(self->directory, self->messages_dir, error);
+}
+
+typedef struct {
+	gchar *directory;
+	gchar *messages_dir;
+} PrStoreDestroyData;
+
+static void
+pr_store_destroy_data_free(PrStoreDestroyData *data)
+{
+	g_free(data->directory);
+	g_free(data->messages_dir);
+	g_free(data);
+}
+
+static void
+pr_store_destroy_thread(GTask *task,
+			gpointer source_object,
+			gpointer task_data,
+			GCancellable *cancellable)
+{
+	PrStoreDestroyData *data = task_data;
+	GError *error = NULL;
+
+	pr_store_test_event("destroy");
+	if (g_task_return_error_if_cancelled(task))
+		return;
+	if (!pr_store_remove_directory(data->directory, data->messages_dir, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+void
+pr_store_destroy_async(PrStore *self,
+		       GCancellable *cancellable,
+		       GAsyncReadyCallback callback,
+		       gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+	PrStoreDestroyData *data;
+
+	g_return_if_fail(PR_IS_STORE(self));
+	g_return_if_fail(cancellable == NULL || G_IS_CANCELLABLE(cancellable));
+
+	task = g_task_new(self, cancellable, callback, user_data);
+	g_task_set_source_tag(task, pr_store_destroy_async);
+	/* once the removal has begun it runs to the end: a store half gone is no use */
+	g_task_set_check_cancellable(task, FALSE);
+	pr_store_destroy_close(self);
+	data = g_new0(PrStoreDestroyData, 1);
+	data->directory = g_strdup(self->directory);
+	data->messages_dir = g_strdup(self->messages_dir);
+	g_task_set_task_data(task, data, (GDestroyNotify)pr_store_destroy_data_free);
+	g_task_run_in_thread(task, pr_store_destroy_thread);
+}
+
+gboolean
+pr_store_destroy_finish(PrStore *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+
+	return g_task_propagate_boolean(G_TASK(res), error);
 }

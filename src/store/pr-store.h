@@ -12,7 +12,8 @@ G_BEGIN_DECLS
  * The local store of one account: an SQLite index (WAL, versioned schema with
  * migrations) in DIR/store.db and message files in DIR/messages/, named from the message
  * id only. Errors are PR_ERROR_STORE_FAILED (disk, corruption) or PR_ERROR_NOT_FOUND.
- * Not thread-safe: use from the main thread (long batches belong in transactions).
+ * Not thread-safe: use from the main thread (long batches belong in transactions); the
+ * slow disk work runs in worker threads of the store's own (the *_async calls).
  */
 
 #define PR_TYPE_STORE (pr_store_get_type())
@@ -89,6 +90,14 @@ PrStore *pr_store_new(const gchar *directory, GError **error);
 const gchar *pr_store_get_directory(PrStore *self);
 /* Deletes the whole store directory (RemoveService). The object is unusable after. */
 gboolean pr_store_destroy(PrStore *self, GError **error);
+/* The same with the removal of the files (possibly tens of thousands) in a worker thread:
+ * the database is closed before this returns, on the caller's thread. Cancelling stops it
+ * only before the removal has begun; pr_store_destroy() finishes a stopped one. */
+void pr_store_destroy_async(PrStore *self,
+			    GCancellable *cancellable,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data);
+gboolean pr_store_destroy_finish(PrStore *self, GAsyncResult *res, GError **error);
 
 /* Batching: everything between begin and commit is one transaction (nestable by count;
  * only the outermost commit writes). */

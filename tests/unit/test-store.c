@@ -1020,6 +1020,21 @@ test_store_list_messages(Fixture *fx, gconstpointer user_data)
 }
 
 static void
+async_result_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GAsyncResult **result = user_data;
+	*result = g_object_ref(res);
+}
+
+static GAsyncResult *
+async_result_wait(GAsyncResult **result)
+{
+	while (*result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	return *result;
+}
+
+static void
 test_store_removed_since(Fixture *fx, gconstpointer user_data)
 {
 	g_autoptr(GArray) removed = NULL;
@@ -2026,6 +2041,69 @@ test_store_destroy(Fixture *fx, gconstpointer user_data)
 	g_assert_null(folders);
 }
 
+/* The removal of the files runs in a worker thread; the database is closed at once. */
+static void
+test_store_destroy_async(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOutputStream) stream = NULL;
+	g_autoptr(GPtrArray) folders = NULL;
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autofree gchar *seen_events = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+
+	for (guint32 uid = 1; uid <= 50; uid++) {
+		guint64 id = add_message(fx->store, inbox, uid, "");
+		g_autofree gchar *body = g_strdup_printf("body %u", uid);
+		write_body(fx->store, id, body, PR_STORE_DOWNLOAD_COMPLETE);
+	}
+	stream = pr_store_body_begin(fx->store, 1, &error); /* a download in flight */
+	g_assert_no_error(error);
+	g_free(take_events());
+
+	pr_store_destroy_async(fx->store, NULL, async_result_cb, &result);
+	/* closed before it returns */
+	folders = pr_store_list_folders(fx->store, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_STORE_FAILED);
+	g_assert_null(folders);
+	g_clear_error(&error);
+	g_assert_true(pr_store_destroy_finish(fx->store, async_result_wait(&result), &error));
+	g_assert_no_error(error);
+	seen_events = take_events();
+	g_assert_cmpstr(seen_events, ==, "destroy@worker");
+	g_assert_false(g_file_test(fx->dir, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(fx->tmp, G_FILE_TEST_IS_DIR));
+
+	/* again: nothing to remove is no error */
+	g_clear_object(&result);
+	pr_store_destroy_async(fx->store, NULL, async_result_cb, &result);
+	g_assert_true(pr_store_destroy_finish(fx->store, async_result_wait(&result), &error));
+	g_assert_no_error(error);
+}
+
+/* Cancelled before it began: the store is closed, its files stay for pr_store_destroy(). */
+static void
+test_store_destroy_async_cancelled(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 id = add_message(fx->store, inbox, 1, "");
+	g_autofree gchar *path = pr_store_get_body_path(fx->store, id);
+
+	write_body(fx->store, id, "body", PR_STORE_DOWNLOAD_COMPLETE);
+	g_cancellable_cancel(cancellable);
+	pr_store_destroy_async(fx->store, cancellable, async_result_cb, &result);
+	g_assert_false(pr_store_destroy_finish(fx->store, async_result_wait(&result), &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_clear_error(&error);
+	g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+	g_assert_true(pr_store_destroy(fx->store, &error));
+	g_assert_no_error(error);
+	g_assert_false(g_file_test(fx->dir, G_FILE_TEST_EXISTS));
+}
+
 /* Queued bodies go with the store; the batch fails to flush after. */
 static void
 test_store_destroy_deferred(Fixture *fx, gconstpointer user_data)
@@ -2111,6 +2189,8 @@ main(int argc, char **argv)
 	ADD("/store/transactions", test_store_transactions);
 	ADD("/store/bulk-50000", test_store_bulk);
 	ADD("/store/destroy", test_store_destroy);
+	ADD("/store/destroy-async", test_store_destroy_async);
+	ADD("/store/destroy-async-cancelled", test_store_destroy_async_cancelled);
 	ADD("/store/destroy-deferred", test_store_destroy_deferred);
 	ADD("/store/destroy-symlink", test_store_destroy_symlink);
 #undef ADD
