@@ -112,6 +112,11 @@ struct _PrStore {
 	guint64 counter_saved; /* the value in the meta table */
 	guint open_bodies;
 	gboolean marked_open;
+	/* The read-only connection of the worker threads (pr-store-query.c), never the main
+	 * thread's: opened on first use, closed with the store. The lock guards both. */
+	GMutex reader_lock;
+	sqlite3 *reader;
+	gboolean reader_closed;
 };
 
 /* A borrowed cached statement: the autoptr resets it and clears its bindings. */
@@ -166,6 +171,9 @@ gboolean pr_store_message_state(PrStore *self,
 				GError **error);
 /* A row of PR_STORE_MESSAGE_COLUMNS; @folder_name NULL takes COL_M_FOLDER_NAME. */
 PrStoreMessage *pr_store_message_from_row(PrStoreStmt *stmt, const gchar *folder_name);
+/* Closes the worker threads' connection; waits for a query running on it. */
+void pr_store_reader_close(PrStore *self);
+
 /* Tests: when set, called with what is happening and on the thread doing it, by every
  * disk sync ("syncfs", "fsync", "fdatasync") and by the worker-thread jobs ("destroy",
  * "list-messages"). Set it before the store is used. */

@@ -512,6 +512,7 @@ pr_store_close(PrStore *self)
 {
 	gint rc;
 
+	pr_store_reader_close(self);
 	if (self->db == NULL)
 		return;
 	if (self->levels->len > 0) {
@@ -544,6 +545,7 @@ pr_store_finalize(GObject *object)
 	g_array_unref(self->unlink_ids);
 	g_free(self->directory);
 	g_free(self->messages_dir);
+	g_mutex_clear(&self->reader_lock);
 	G_OBJECT_CLASS(pr_store_parent_class)->finalize(object);
 }
 
@@ -559,6 +561,7 @@ pr_store_init(PrStore *self)
 {
 	self->levels = g_array_new(FALSE, FALSE, sizeof(PrStoreLevel));
 	self->unlink_ids = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_mutex_init(&self->reader_lock);
 }
 
 static gboolean

@@ -171,6 +171,17 @@ pr_store_retire_folder_messages(PrStore *self, gint64 folder_id, GArray *removed
 /* Ordered by UID (local folders: by id). */
 GPtrArray *
 pr_store_list_messages(PrStore *self, gint64 folder_id, const PrStoreQuery *query, GError **error);
+/* The same (PrStoreMessage, same order) read in a worker thread on a read-only connection
+ * of its own, so that a big folder does not hold the caller's thread. It sees what was
+ * committed when it ran, never a transaction still open on the caller's thread. @query
+ * (may be NULL) is copied. */
+void pr_store_list_messages_async(PrStore *self,
+				  gint64 folder_id,
+				  const PrStoreQuery *query,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data);
+GPtrArray *pr_store_list_messages_finish(PrStore *self, GAsyncResult *res, GError **error);
 PrStoreMessage *pr_store_get_message(PrStore *self, guint64 id, GError **error);
 PrStoreMessage *
 pr_store_get_message_by_uid(PrStore *self, gint64 folder_id, guint32 uid, GError **error);

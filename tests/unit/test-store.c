@@ -1034,6 +1034,160 @@ async_result_wait(GAsyncResult **result)
 	return *result;
 }
 
+/* pr_store_list_messages_async() to its end. */
+static GPtrArray *
+list_messages_async(PrStore *store, gint64 folder_id, const PrStoreQuery *query, GError **error)
+{
+	g_autoptr(GAsyncResult) result = NULL;
+
+	pr_store_list_messages_async(store, folder_id, query, NULL, async_result_cb, &result);
+	return pr_store_list_messages_finish(store, async_result_wait(&result), error);
+}
+
+static void
+assert_same_messages(GPtrArray *got, GPtrArray *expected)
+{
+	g_assert_cmpuint(got->len, ==, expected->len);
+	for (guint i = 0; i < got->len; i++) {
+		PrStoreMessage *a = g_ptr_array_index(got, i);
+		PrStoreMessage *b = g_ptr_array_index(expected, i);
+		g_autofree gchar *a_flags = flags_string(a);
+		g_autofree gchar *b_flags = flags_string(b);
+
+		g_assert_cmpuint(a->id, ==, b->id);
+		g_assert_cmpint(a->folder_id, ==, b->folder_id);
+		g_assert_cmpstr(a->folder, ==, b->folder);
+		g_assert_cmpuint(a->uid, ==, b->uid);
+		g_assert_cmpstr(a_flags, ==, b_flags);
+		g_assert_cmpstr(a->subject, ==, b->subject);
+		g_assert_cmpstr(a->from, ==, b->from);
+		g_assert_cmpuint(a->size, ==, b->size);
+		g_assert_cmpint(a->internal_date, ==, b->internal_date);
+		g_assert_cmpint(a->download, ==, b->download);
+		g_assert_cmpuint(a->changed, ==, b->changed);
+	}
+}
+
+/* The listing in a worker thread gives what the synchronous one gives, query by query. */
+static void
+test_store_list_messages_async(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) none = NULL;
+	g_autofree gchar *seen_events = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	const gchar *seen[] = { "\\Seen", NULL };
+	PrStoreQuery queries[7] = { { 0 } };
+	guint64 counter;
+
+	for (guint32 uid = 40; uid >= 1; uid--)
+		add_message(fx->store, inbox, uid, uid % 3 == 0 ? "\\Seen \\Flagged" : "");
+	counter = pr_store_get_change_counter(fx->store);
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 7, seen, 0, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 30, NULL, 0, NULL, &error));
+	g_assert_no_error(error);
+	write_body(fx->store, 5, "five", PR_STORE_DOWNLOAD_COMPLETE);
+
+	queries[1].offset = 5;
+	queries[1].limit = 10;
+	queries[2].unseen_only = TRUE;
+	queries[3].unseen_only = TRUE;
+	queries[3].offset = 4;
+	queries[3].limit = 6;
+	queries[4].changed_since = counter;
+	queries[5].limit = 3;
+	queries[6].offset = 100;
+	g_free(take_events());
+	for (guint i = 0; i < G_N_ELEMENTS(queries); i++) {
+		g_autoptr(GPtrArray) expected =
+			pr_store_list_messages(fx->store, inbox, &queries[i], &error);
+		g_autoptr(GPtrArray) got = NULL;
+
+		g_assert_no_error(error);
+		got = list_messages_async(fx->store, inbox, &queries[i], &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(got);
+		assert_same_messages(got, expected);
+	}
+	/* ran in a worker thread, every time */
+	seen_events = take_events();
+	g_assert_cmpstr(seen_events,
+			==,
+			"list-messages@worker list-messages@worker list-messages@worker "
+			"list-messages@worker list-messages@worker list-messages@worker "
+			"list-messages@worker");
+	/* the queries did select: the test would not tell them apart otherwise */
+	{
+		g_autoptr(GPtrArray) changed =
+			list_messages_async(fx->store, inbox, &queries[4], &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(changed->len, ==, 3);
+	}
+	/* NULL is every message */
+	{
+		g_autoptr(GPtrArray) all = list_messages_async(fx->store, inbox, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(all->len, ==, 40);
+		g_assert_cmpstr(((PrStoreMessage *)g_ptr_array_index(all, 0))->folder, ==, "INBOX");
+	}
+
+	none = list_messages_async(fx->store, 999, NULL, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_assert_null(none);
+}
+
+/* The worker's connection reads beside the main one while it writes: it sees what was
+ * committed, never the main thread's open transaction, and the next listing sees the
+ * commit. */
+static void
+test_store_list_messages_async_writing(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autoptr(GPtrArray) before = NULL;
+	g_autoptr(GPtrArray) got = NULL;
+	g_autoptr(GPtrArray) after = NULL;
+	g_autoptr(GPtrArray) after_async = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	const gchar *seen[] = { "\\Seen", NULL };
+	PrStoreQuery query = { 0 };
+
+	for (guint32 uid = 1; uid <= 20; uid++)
+		add_message(fx->store, inbox, uid, "");
+	/* opens the worker's connection before the writes */
+	got = list_messages_async(fx->store, inbox, NULL, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&got, g_ptr_array_unref);
+	before = pr_store_list_messages(fx->store, inbox, NULL, &error);
+	g_assert_no_error(error);
+
+	g_assert_true(pr_store_begin(fx->store, &error));
+	g_assert_no_error(error);
+	for (guint32 uid = 21; uid <= 25; uid++)
+		add_message(fx->store, inbox, uid, "");
+	pr_store_list_messages_async(fx->store, inbox, &query, NULL, async_result_cb, &result);
+	/* the query was copied */
+	query.limit = 1;
+	for (guint32 uid = 26; uid <= 30; uid++)
+		add_message(fx->store, inbox, uid, "");
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 1, seen, 0, NULL, &error));
+	g_assert_no_error(error);
+	got = pr_store_list_messages_finish(fx->store, async_result_wait(&result), &error);
+	g_assert_no_error(error);
+	assert_same_messages(got, before);
+	g_assert_true(pr_store_commit(fx->store, &error));
+	g_assert_no_error(error);
+
+	after = pr_store_list_messages(fx->store, inbox, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(after->len, ==, 30);
+	after_async = list_messages_async(fx->store, inbox, NULL, &error);
+	g_assert_no_error(error);
+	assert_same_messages(after_async, after);
+	g_assert_true(pr_store_message_has_flag(g_ptr_array_index(after_async, 0), "\\Seen"));
+}
+
 static void
 test_store_removed_since(Fixture *fx, gconstpointer user_data)
 {
@@ -2048,6 +2202,7 @@ test_store_destroy_async(Fixture *fx, gconstpointer user_data)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GOutputStream) stream = NULL;
 	g_autoptr(GPtrArray) folders = NULL;
+	g_autoptr(GPtrArray) messages = NULL;
 	g_autoptr(GAsyncResult) result = NULL;
 	g_autofree gchar *seen_events = NULL;
 	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
@@ -2074,8 +2229,14 @@ test_store_destroy_async(Fixture *fx, gconstpointer user_data)
 	g_assert_false(g_file_test(fx->dir, G_FILE_TEST_EXISTS));
 	g_assert_true(g_file_test(fx->tmp, G_FILE_TEST_IS_DIR));
 
-	/* again: nothing to remove is no error */
+	/* nothing left to list */
 	g_clear_object(&result);
+	messages = list_messages_async(fx->store, inbox, NULL, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_STORE_FAILED);
+	g_assert_null(messages);
+	g_clear_error(&error);
+
+	/* again: nothing to remove is no error */
 	pr_store_destroy_async(fx->store, NULL, async_result_cb, &result);
 	g_assert_true(pr_store_destroy_finish(fx->store, async_result_wait(&result), &error));
 	g_assert_no_error(error);
@@ -2171,6 +2332,8 @@ main(int argc, char **argv)
 	ADD("/store/message/uids", test_store_uids);
 	ADD("/store/message/remove", test_store_remove);
 	ADD("/store/message/list", test_store_list_messages);
+	ADD("/store/message/list-async", test_store_list_messages_async);
+	ADD("/store/message/list-async-writing", test_store_list_messages_async_writing);
 	ADD("/store/message/removed-since", test_store_removed_since);
 	ADD("/store/message/counts", test_store_counts);
 	ADD("/store/message/counters", test_store_counters);
