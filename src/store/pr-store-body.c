@@ -676,6 +676,65 @@ pr_store_bodies_flush_finish(PrStore *self, GAsyncResult *res, GArray *flushed, 
 	return TRUE;
 }
 
+/* A single body committed asynchronously is a batch of one: the same flush, the same
+ * worker thread for its syncs. */
+static void
+pr_store_body_committed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = user_data;
+	g_autoptr(GArray) flushed = g_array_new(FALSE, FALSE, sizeof(guint64));
+	const guint64 *id = g_task_get_task_data(task);
+	GError *error = NULL;
+
+	if (!pr_store_bodies_flush_finish(PR_STORE(source), res, flushed, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	if (flushed->len == 0) {
+		/* the message went away while its body was downloading (the flush dropped
+		 * the file) */
+		pr_store_set_message_error(&error, *id);
+		g_task_return_error(task, error);
+		return;
+	}
+	g_task_return_boolean(task, TRUE);
+}
+
+void
+pr_store_body_commit_async(PrStore *self,
+			   guint64 id,
+			   GOutputStream *stream,
+			   PrStoreDownload download,
+			   GAsyncReadyCallback callback,
+			   gpointer user_data)
+{
+	g_autoptr(GTask) task = NULL;
+	g_autoptr(PrStoreBodyBatch) batch = NULL;
+	GError *error = NULL;
+
+	g_return_if_fail(PR_IS_STORE(self));
+
+	task = g_task_new(self, NULL, callback, user_data);
+	g_task_set_source_tag(task, pr_store_body_commit_async);
+	g_task_set_task_data(task, g_memdup2(&id, sizeof(id)), g_free);
+	batch = pr_store_body_batch_new(self);
+	if (!pr_store_body_commit_deferred(batch, id, stream, download, &error)) {
+		g_task_return_error(task, error);
+		return;
+	}
+	/* the flush takes the body before it returns: the batch may go then */
+	pr_store_bodies_flush_async(batch, pr_store_body_committed_cb, g_steal_pointer(&task));
+}
+
+gboolean
+pr_store_body_commit_finish(PrStore *self, GAsyncResult *res, GError **error)
+{
+	g_return_val_if_fail(PR_IS_STORE(self), FALSE);
+	g_return_val_if_fail(g_task_is_valid(res, self), FALSE);
+
+	return g_task_propagate_boolean(G_TASK(res), error);
+}
+
 void
 pr_store_body_abort(PrStore *self, guint64 id, GOutputStream *stream)
 {

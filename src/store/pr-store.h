@@ -233,6 +233,17 @@ gboolean pr_store_body_commit(PrStore *self,
 			      GOutputStream *stream,
 			      PrStoreDownload download,
 			      GError **error);
+/* The same with the syncs in a worker thread, so that the caller's main loop goes on: the
+ * body is a batch of one through the flush below (one file-system sync, two when it
+ * replaces a body the index points at). NotFound when the message went away meanwhile
+ * (its file is deleted). Not cancellable. */
+void pr_store_body_commit_async(PrStore *self,
+				guint64 id,
+				GOutputStream *stream,
+				PrStoreDownload download,
+				GAsyncReadyCallback callback,
+				gpointer user_data);
+gboolean pr_store_body_commit_finish(PrStore *self, GAsyncResult *res, GError **error);
 /* A batch of bodies committed together, owned by one downloader (several may share a
  * store). It holds a reference to the store. */
 typedef struct _PrStoreBodyBatch PrStoreBodyBatch;

@@ -1872,6 +1872,86 @@ test_store_body_flush_async_replace(Fixture *fx, gconstpointer user_data)
 	assert_body(fx->store, ids[2], "three");
 }
 
+/* pr_store_body_commit_async() to its end. */
+static gboolean
+body_commit_async(PrStore *store, guint64 id, GOutputStream *stream, GError **error)
+{
+	g_autoptr(GAsyncResult) result = NULL;
+
+	pr_store_body_commit_async(
+		store, id, stream, PR_STORE_DOWNLOAD_COMPLETE, async_result_cb, &result);
+	return pr_store_body_commit_finish(store, async_result_wait(&result), error);
+}
+
+/* A single body committed asynchronously: synced in the worker thread, marked only once
+ * durable, under its final name and nothing else. */
+static void
+test_store_body_commit_async(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *seen = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 ids[3];
+	guint64 counter;
+
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++)
+		ids[i] = add_message(fx->store, inbox, i + 1, "");
+	counter = pr_store_get_change_counter(fx->store);
+	g_free(take_events());
+	{
+		g_autoptr(GOutputStream) stream = begin_body(fx->store, ids[0], "one");
+		g_autofree gchar *bucket = bucket_path(fx, ids[0]);
+		g_assert_true(body_commit_async(fx->store, ids[0], stream, &error));
+		g_assert_no_error(error);
+		seen = take_events();
+		g_assert_cmpstr(seen, ==, "syncfs@worker");
+		g_clear_pointer(&seen, g_free);
+		assert_body(fx->store, ids[0], "one");
+		g_assert_cmpuint(count_entries(bucket), ==, 1);
+		g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
+	}
+
+	/* replacing a body the index points at: the late name, synced again */
+	write_body(fx->store, ids[1], "two, partly", PR_STORE_DOWNLOAD_PARTIAL);
+	g_free(take_events());
+	{
+		g_autoptr(GOutputStream) stream = begin_body(fx->store, ids[1], "two");
+		g_autofree gchar *bucket = bucket_path(fx, ids[1]);
+		g_assert_true(body_commit_async(fx->store, ids[1], stream, &error));
+		g_assert_no_error(error);
+		seen = take_events();
+		g_assert_cmpstr(seen, ==, "syncfs@worker syncfs@worker");
+		g_clear_pointer(&seen, g_free);
+		assert_body(fx->store, ids[1], "two");
+		g_assert_cmpuint(count_entries(bucket), ==, 1);
+	}
+
+	/* the message goes away while its body downloads: NotFound, no file left */
+	{
+		g_autoptr(GOutputStream) stream = begin_body(fx->store, ids[2], "three");
+		g_autofree gchar *bucket = bucket_path(fx, ids[2]);
+		g_autofree gchar *path = pr_store_get_body_path(fx->store, ids[2]);
+		g_assert_true(pr_store_remove_message(fx->store, ids[2], &error));
+		g_assert_no_error(error);
+		counter = pr_store_get_change_counter(fx->store);
+		g_assert_false(body_commit_async(fx->store, ids[2], stream, &error));
+		g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+		g_clear_error(&error);
+		g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+		g_assert_cmpuint(count_entries(bucket), ==, 0);
+		g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter);
+	}
+
+	/* not a body stream of that message */
+	{
+		g_autoptr(GOutputStream) stream = begin_body(fx->store, ids[0], "again");
+		g_assert_false(body_commit_async(fx->store, ids[1], stream, &error));
+		g_assert_error(error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT);
+		g_clear_error(&error);
+		pr_store_body_abort(fx->store, ids[0], stream);
+	}
+}
+
 /* A crash after a flush renamed bodies into place but before its index commit: complete
  * files the index does not point at. The sweep deletes them; the message stays. */
 static void
@@ -2345,6 +2425,7 @@ main(int argc, char **argv)
 	ADD("/store/body/deferred", test_store_body_deferred);
 	ADD("/store/body/flush-async", test_store_body_flush_async);
 	ADD("/store/body/flush-async-replace", test_store_body_flush_async_replace);
+	ADD("/store/body/commit-async", test_store_body_commit_async);
 	ADD("/store/body/not-downloaded", test_store_body_not_downloaded);
 	ADD("/store/body/missing", test_store_missing_bodies);
 	ADD("/store/crash/sweep", test_store_sweep);
