@@ -270,10 +270,10 @@ gboolean pr_store_body_commit_deferred(PrStoreBodyBatch *batch,
  * failure none of them is kept (their temporary files are deleted): they are fetched
  * again. */
 gboolean pr_store_bodies_flush(PrStoreBodyBatch *batch, GArray *flushed, GError **error);
-/* The same with the file-system sync in a worker thread, so that the caller's main loop
- * goes on (receiving the next bodies into @batch, say); the index is read before and
- * written after on the caller's thread. Not cancellable: whatever arrived whole is kept.
- * One flush of a batch at a time. */
+/* The same with the file-system syncs (and the late renames between them) in a worker
+ * thread, so that the caller's main loop goes on (receiving the next bodies into @batch,
+ * say); the index is read before and written after on the caller's thread. Not cancellable:
+ * whatever arrived whole is kept. One flush of a batch at a time. */
 void pr_store_bodies_flush_async(PrStoreBodyBatch *batch,
 				 GAsyncReadyCallback callback,
 				 gpointer user_data);
