@@ -10,8 +10,10 @@
 
 G_BEGIN_DECLS
 
-/* Shared by pr-store.c (object, transactions, files, folders), pr-store-message.c
- * (messages, bodies) and pr-store-sql.c (schema and statements). */
+/* Shared by the files of PrStore: pr-store.c (object, opening, transactions, meta),
+ * pr-store-folder.c (folders), pr-store-files.c (the store's directory: sweep, destroy),
+ * pr-store-message.c (writing message rows), pr-store-query.c (reading them),
+ * pr-store-body.c (body files) and pr-store-sql.c (schema and statements). */
 
 typedef enum {
 	STMT_BEGIN,
@@ -110,6 +112,11 @@ struct _PrStore {
 	guint64 counter_saved; /* the value in the meta table */
 	guint open_bodies;
 	gboolean marked_open;
+	/* The read-only connection of the worker threads (pr-store-query.c), never the main
+	 * thread's: opened on first use, closed with the store. The lock guards both. */
+	GMutex reader_lock;
+	sqlite3 *reader;
+	gboolean reader_closed;
 };
 
 /* A borrowed cached statement: the autoptr resets it and clears its bindings. */
@@ -141,5 +148,42 @@ gboolean pr_store_message_exists(PrStore *self, guint64 id, gboolean *exists, GE
 gboolean pr_store_body_referenced(PrStore *self, guint64 id, gboolean *referenced, GError **error);
 gboolean
 pr_store_delete_folder_messages(PrStore *self, gint64 folder_id, GArray *removed, GError **error);
+/* The bookkeeping columns of one message row. */
+typedef struct {
+	guint64 id;
+	gint64 folder_id;
+	gchar *flags;
+	guint64 modseq;
+	guint64 changed;
+	PrStoreDownload download;
+} PrStoreMessageState;
+
+void pr_store_message_state_clear(PrStoreMessageState *state);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(PrStoreMessageState, pr_store_message_state_clear)
+
+/* By id (@uid 0) or by folder and UID; *found FALSE when there is no such message. */
+gboolean pr_store_message_state(PrStore *self,
+				guint64 id,
+				gint64 folder_id,
+				guint32 uid,
+				PrStoreMessageState *state,
+				gboolean *found,
+				GError **error);
+/* A row of PR_STORE_MESSAGE_COLUMNS; @folder_name NULL takes COL_M_FOLDER_NAME. */
+PrStoreMessage *pr_store_message_from_row(PrStoreStmt *stmt, const gchar *folder_name);
+/* Closes the worker threads' connection; waits for a query running on it. */
+void pr_store_reader_close(PrStore *self);
+
+/* Tests: when set, called with what is happening and on the thread doing it, by every
+ * disk sync ("syncfs", "fsync", "fdatasync") and by the worker-thread jobs ("destroy",
+ * "list-messages"). Set it before the store is used. */
+typedef void (*PrStoreTestHook)(const gchar *event);
+extern PrStoreTestHook pr_store_test_hook;
+void pr_store_test_event(const gchar *event);
+
+/* Closes the database (marking a clean shutdown); the object stays. */
+void pr_store_close(PrStore *self);
+/* Drops the files an unclean shutdown may have left (see pr-store.h on durability). */
+void pr_store_sweep(PrStore *self);
 
 G_END_DECLS

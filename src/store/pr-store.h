@@ -12,7 +12,8 @@ G_BEGIN_DECLS
  * The local store of one account: an SQLite index (WAL, versioned schema with
  * migrations) in DIR/store.db and message files in DIR/messages/, named from the message
  * id only. Errors are PR_ERROR_STORE_FAILED (disk, corruption) or PR_ERROR_NOT_FOUND.
- * Not thread-safe: use from the main thread (long batches belong in transactions).
+ * Not thread-safe: use from the main thread (long batches belong in transactions); the
+ * slow disk work runs in worker threads of the store's own (the *_async calls).
  */
 
 #define PR_TYPE_STORE (pr_store_get_type())
@@ -89,6 +90,14 @@ PrStore *pr_store_new(const gchar *directory, GError **error);
 const gchar *pr_store_get_directory(PrStore *self);
 /* Deletes the whole store directory (RemoveService). The object is unusable after. */
 gboolean pr_store_destroy(PrStore *self, GError **error);
+/* The same with the removal of the files (possibly tens of thousands) in a worker thread:
+ * the database is closed before this returns, on the caller's thread. Cancelling stops it
+ * only before the removal has begun; pr_store_destroy() finishes a stopped one. */
+void pr_store_destroy_async(PrStore *self,
+			    GCancellable *cancellable,
+			    GAsyncReadyCallback callback,
+			    gpointer user_data);
+gboolean pr_store_destroy_finish(PrStore *self, GAsyncResult *res, GError **error);
 
 /* Batching: everything between begin and commit is one transaction (nestable by count;
  * only the outermost commit writes). */
@@ -162,6 +171,17 @@ pr_store_retire_folder_messages(PrStore *self, gint64 folder_id, GArray *removed
 /* Ordered by UID (local folders: by id). */
 GPtrArray *
 pr_store_list_messages(PrStore *self, gint64 folder_id, const PrStoreQuery *query, GError **error);
+/* The same (PrStoreMessage, same order) read in a worker thread on a read-only connection
+ * of its own, so that a big folder does not hold the caller's thread. It sees what was
+ * committed when it ran, never a transaction still open on the caller's thread. @query
+ * (may be NULL) is copied. */
+void pr_store_list_messages_async(PrStore *self,
+				  gint64 folder_id,
+				  const PrStoreQuery *query,
+				  GCancellable *cancellable,
+				  GAsyncReadyCallback callback,
+				  gpointer user_data);
+GPtrArray *pr_store_list_messages_finish(PrStore *self, GAsyncResult *res, GError **error);
 PrStoreMessage *pr_store_get_message(PrStore *self, guint64 id, GError **error);
 PrStoreMessage *
 pr_store_get_message_by_uid(PrStore *self, gint64 folder_id, guint32 uid, GError **error);
@@ -213,6 +233,17 @@ gboolean pr_store_body_commit(PrStore *self,
 			      GOutputStream *stream,
 			      PrStoreDownload download,
 			      GError **error);
+/* The same with the syncs in a worker thread, so that the caller's main loop goes on: the
+ * body is a batch of one through the flush below (one file-system sync, two when it
+ * replaces a body the index points at). NotFound when the message went away meanwhile
+ * (its file is deleted). Not cancellable. */
+void pr_store_body_commit_async(PrStore *self,
+				guint64 id,
+				GOutputStream *stream,
+				PrStoreDownload download,
+				GAsyncReadyCallback callback,
+				gpointer user_data);
+gboolean pr_store_body_commit_finish(PrStore *self, GAsyncResult *res, GError **error);
 /* A batch of bodies committed together, owned by one downloader (several may share a
  * store). It holds a reference to the store. */
 typedef struct _PrStoreBodyBatch PrStoreBodyBatch;
@@ -239,10 +270,10 @@ gboolean pr_store_body_commit_deferred(PrStoreBodyBatch *batch,
  * failure none of them is kept (their temporary files are deleted): they are fetched
  * again. */
 gboolean pr_store_bodies_flush(PrStoreBodyBatch *batch, GArray *flushed, GError **error);
-/* The same with the file-system sync in a worker thread, so that the caller's main loop
- * goes on (receiving the next bodies into @batch, say); the index is read before and
- * written after on the caller's thread. Not cancellable: whatever arrived whole is kept.
- * One flush of a batch at a time. */
+/* The same with the file-system syncs (and the late renames between them) in a worker
+ * thread, so that the caller's main loop goes on (receiving the next bodies into @batch,
+ * say); the index is read before and written after on the caller's thread. Not cancellable:
+ * whatever arrived whole is kept. One flush of a batch at a time. */
 void pr_store_bodies_flush_async(PrStoreBodyBatch *batch,
 				 GAsyncReadyCallback callback,
 				 gpointer user_data);

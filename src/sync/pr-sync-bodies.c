@@ -319,20 +319,6 @@ pr_sync_bodies_note_flushed(BodiesData *data, GArray *flushed)
 	pr_sync_progress_messages(data->progress, 0, flushed->len);
 }
 
-/* The last flush, on the way out (the one in flight, if any, has ended). */
-static gboolean
-pr_sync_bodies_flush(BodiesData *data, GError **error)
-{
-	g_autoptr(GArray) flushed = g_array_new(FALSE, FALSE, sizeof(guint64));
-
-	if (pr_store_body_batch_get_pending(data->batch) == 0)
-		return TRUE;
-	if (!pr_store_bodies_flush(data->batch, flushed, error))
-		return FALSE;
-	pr_sync_bodies_note_flushed(data, flushed);
-	return TRUE;
-}
-
 static void
 pr_sync_bodies_fetch_response(BodiesData *data, PrImapResponse *response)
 {
@@ -407,21 +393,26 @@ pr_sync_bodies_stop(BodiesData *data)
 	}
 }
 
+static void pr_sync_bodies_flush_cb(GObject *source, GAsyncResult *res, gpointer user_data);
+
 static void
 pr_sync_bodies_return_now(BodiesData *data, GError *error)
 {
-	g_autoptr(GTask) task = g_steal_pointer(&data->task);
+	g_autoptr(GTask) task = NULL;
 	PrSync *self = data->self;
 
-	self->busy = FALSE;
-	/* whatever ended the download, the bodies that arrived whole are kept */
-	if (error == NULL) {
-		pr_sync_bodies_flush(data, &error);
-	} else {
-		g_autoptr(GError) error_local = NULL;
-		if (!pr_sync_bodies_flush(data, &error_local))
-			g_warning("%s", error_local->message);
+	/* whatever ended the download, the bodies that arrived whole are kept: the last
+	 * flush syncs in the store's worker thread too, and its end comes back here */
+	if (pr_store_body_batch_get_pending(data->batch) > 0) {
+		data->return_pending = TRUE;
+		data->return_error = error;
+		data->flushing = TRUE;
+		pr_store_bodies_flush_async(
+			data->batch, pr_sync_bodies_flush_cb, bodies_data_ref(data));
+		return;
 	}
+	task = g_steal_pointer(&data->task);
+	self->busy = FALSE;
 	if (error != NULL) {
 		g_task_return_error(task, error);
 		return;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "pr-error.h"
+#include "pr-store-private.h"
 #include "pr-store.h"
 
 typedef struct {
@@ -19,6 +20,38 @@ typedef struct {
 	gchar *dir; /* the store, created by pr_store_new inside tmp */
 	PrStore *store;
 } Fixture;
+
+/* What the store's test hook saw, as "event@main" or "event@worker": which thread did the
+ * slow work. */
+static GThread *main_thread;
+static GMutex events_lock;
+static GPtrArray *events;
+
+static void
+record_event(const gchar *event)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&events_lock);
+	g_ptr_array_add(events,
+			g_strdup_printf("%s@%s",
+					event,
+					g_thread_self() == main_thread ? "main" : "worker"));
+}
+
+/* The events so far, space-joined; forgets them. */
+static gchar *
+take_events(void)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&events_lock);
+	g_autoptr(GString) str = g_string_new(NULL);
+
+	for (guint i = 0; i < events->len; i++) {
+		if (i > 0)
+			g_string_append_c(str, ' ');
+		g_string_append(str, g_ptr_array_index(events, i));
+	}
+	g_ptr_array_set_size(events, 0);
+	return g_strdup(str->str);
+}
 
 static void
 rm_rf(const gchar *path)
@@ -987,6 +1020,175 @@ test_store_list_messages(Fixture *fx, gconstpointer user_data)
 }
 
 static void
+async_result_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	GAsyncResult **result = user_data;
+	*result = g_object_ref(res);
+}
+
+static GAsyncResult *
+async_result_wait(GAsyncResult **result)
+{
+	while (*result == NULL)
+		g_main_context_iteration(NULL, TRUE);
+	return *result;
+}
+
+/* pr_store_list_messages_async() to its end. */
+static GPtrArray *
+list_messages_async(PrStore *store, gint64 folder_id, const PrStoreQuery *query, GError **error)
+{
+	g_autoptr(GAsyncResult) result = NULL;
+
+	pr_store_list_messages_async(store, folder_id, query, NULL, async_result_cb, &result);
+	return pr_store_list_messages_finish(store, async_result_wait(&result), error);
+}
+
+static void
+assert_same_messages(GPtrArray *got, GPtrArray *expected)
+{
+	g_assert_cmpuint(got->len, ==, expected->len);
+	for (guint i = 0; i < got->len; i++) {
+		PrStoreMessage *a = g_ptr_array_index(got, i);
+		PrStoreMessage *b = g_ptr_array_index(expected, i);
+		g_autofree gchar *a_flags = flags_string(a);
+		g_autofree gchar *b_flags = flags_string(b);
+
+		g_assert_cmpuint(a->id, ==, b->id);
+		g_assert_cmpint(a->folder_id, ==, b->folder_id);
+		g_assert_cmpstr(a->folder, ==, b->folder);
+		g_assert_cmpuint(a->uid, ==, b->uid);
+		g_assert_cmpstr(a_flags, ==, b_flags);
+		g_assert_cmpstr(a->subject, ==, b->subject);
+		g_assert_cmpstr(a->from, ==, b->from);
+		g_assert_cmpuint(a->size, ==, b->size);
+		g_assert_cmpint(a->internal_date, ==, b->internal_date);
+		g_assert_cmpint(a->download, ==, b->download);
+		g_assert_cmpuint(a->changed, ==, b->changed);
+	}
+}
+
+/* The listing in a worker thread gives what the synchronous one gives, query by query. */
+static void
+test_store_list_messages_async(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) none = NULL;
+	g_autofree gchar *seen_events = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	const gchar *seen[] = { "\\Seen", NULL };
+	PrStoreQuery queries[7] = { { 0 } };
+	guint64 counter;
+
+	for (guint32 uid = 40; uid >= 1; uid--)
+		add_message(fx->store, inbox, uid, uid % 3 == 0 ? "\\Seen \\Flagged" : "");
+	counter = pr_store_get_change_counter(fx->store);
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 7, seen, 0, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 30, NULL, 0, NULL, &error));
+	g_assert_no_error(error);
+	write_body(fx->store, 5, "five", PR_STORE_DOWNLOAD_COMPLETE);
+
+	queries[1].offset = 5;
+	queries[1].limit = 10;
+	queries[2].unseen_only = TRUE;
+	queries[3].unseen_only = TRUE;
+	queries[3].offset = 4;
+	queries[3].limit = 6;
+	queries[4].changed_since = counter;
+	queries[5].limit = 3;
+	queries[6].offset = 100;
+	g_free(take_events());
+	for (guint i = 0; i < G_N_ELEMENTS(queries); i++) {
+		g_autoptr(GPtrArray) expected =
+			pr_store_list_messages(fx->store, inbox, &queries[i], &error);
+		g_autoptr(GPtrArray) got = NULL;
+
+		g_assert_no_error(error);
+		got = list_messages_async(fx->store, inbox, &queries[i], &error);
+		g_assert_no_error(error);
+		g_assert_nonnull(got);
+		assert_same_messages(got, expected);
+	}
+	/* ran in a worker thread, every time */
+	seen_events = take_events();
+	g_assert_cmpstr(seen_events,
+			==,
+			"list-messages@worker list-messages@worker list-messages@worker "
+			"list-messages@worker list-messages@worker list-messages@worker "
+			"list-messages@worker");
+	/* the queries did select: the test would not tell them apart otherwise */
+	{
+		g_autoptr(GPtrArray) changed =
+			list_messages_async(fx->store, inbox, &queries[4], &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(changed->len, ==, 3);
+	}
+	/* NULL is every message */
+	{
+		g_autoptr(GPtrArray) all = list_messages_async(fx->store, inbox, NULL, &error);
+		g_assert_no_error(error);
+		g_assert_cmpuint(all->len, ==, 40);
+		g_assert_cmpstr(((PrStoreMessage *)g_ptr_array_index(all, 0))->folder, ==, "INBOX");
+	}
+
+	none = list_messages_async(fx->store, 999, NULL, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+	g_assert_null(none);
+}
+
+/* The worker's connection reads beside the main one while it writes: it sees what was
+ * committed, never the main thread's open transaction, and the next listing sees the
+ * commit. */
+static void
+test_store_list_messages_async_writing(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autoptr(GPtrArray) before = NULL;
+	g_autoptr(GPtrArray) got = NULL;
+	g_autoptr(GPtrArray) after = NULL;
+	g_autoptr(GPtrArray) after_async = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	const gchar *seen[] = { "\\Seen", NULL };
+	PrStoreQuery query = { 0 };
+
+	for (guint32 uid = 1; uid <= 20; uid++)
+		add_message(fx->store, inbox, uid, "");
+	/* opens the worker's connection before the writes */
+	got = list_messages_async(fx->store, inbox, NULL, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&got, g_ptr_array_unref);
+	before = pr_store_list_messages(fx->store, inbox, NULL, &error);
+	g_assert_no_error(error);
+
+	g_assert_true(pr_store_begin(fx->store, &error));
+	g_assert_no_error(error);
+	for (guint32 uid = 21; uid <= 25; uid++)
+		add_message(fx->store, inbox, uid, "");
+	pr_store_list_messages_async(fx->store, inbox, &query, NULL, async_result_cb, &result);
+	/* the query was copied */
+	query.limit = 1;
+	for (guint32 uid = 26; uid <= 30; uid++)
+		add_message(fx->store, inbox, uid, "");
+	g_assert_true(pr_store_set_flags_by_uid(fx->store, inbox, 1, seen, 0, NULL, &error));
+	g_assert_no_error(error);
+	got = pr_store_list_messages_finish(fx->store, async_result_wait(&result), &error);
+	g_assert_no_error(error);
+	assert_same_messages(got, before);
+	g_assert_true(pr_store_commit(fx->store, &error));
+	g_assert_no_error(error);
+
+	after = pr_store_list_messages(fx->store, inbox, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(after->len, ==, 30);
+	after_async = list_messages_async(fx->store, inbox, NULL, &error);
+	g_assert_no_error(error);
+	assert_same_messages(after_async, after);
+	g_assert_true(pr_store_message_has_flag(g_ptr_array_index(after_async, 0), "\\Seen"));
+}
+
+static void
 test_store_removed_since(Fixture *fx, gconstpointer user_data)
 {
 	g_autoptr(GArray) removed = NULL;
@@ -1625,6 +1827,131 @@ test_store_body_flush_async(Fixture *fx, gconstpointer user_data)
 	g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 2);
 }
 
+/* Bodies replacing ones the index points at (renamed only after the first sync, then
+ * synced again): every sync of the asynchronous flush runs in the worker thread, and the
+ * index ends up pointing at the new, complete files, with nothing else left. */
+static void
+test_store_body_flush_async_replace(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GArray) flushed = g_array_new(FALSE, FALSE, sizeof(guint64));
+	g_autoptr(PrStoreBodyBatch) batch = pr_store_body_batch_new(fx->store);
+	g_autofree gchar *seen = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 ids[3];
+
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++)
+		ids[i] = add_message(fx->store, inbox, i + 1, "");
+	write_body(fx->store, ids[0], "one, partly", PR_STORE_DOWNLOAD_PARTIAL);
+	write_body(fx->store, ids[1], "two, partly", PR_STORE_DOWNLOAD_PARTIAL);
+	write_body_deferred(batch, fx->store, ids[0], "one");
+	write_body_deferred(batch, fx->store, ids[1], "two");
+	write_body_deferred(batch, fx->store, ids[2], "three");
+	g_free(take_events());
+
+	flush_async_wait(fx, batch, flushed);
+	seen = take_events();
+	/* the batch's sync, then the one for the late names: both off the main thread */
+	g_assert_cmpstr(seen, ==, "syncfs@worker syncfs@worker");
+	g_assert_cmpuint(flushed->len, ==, 3);
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++) {
+		g_autofree gchar *bucket = bucket_path(fx, ids[i]);
+		g_autofree gchar *path = pr_store_get_body_path(fx->store, ids[i]);
+		g_assert_cmpuint(g_array_index(flushed, guint64, i), ==, ids[i]);
+		/* only the body under its final name: no temporary file */
+		g_assert_cmpuint(count_entries(bucket), ==, 1);
+		g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+	}
+	assert_body(fx->store, ids[0], "one");
+	assert_body(fx->store, ids[1], "two");
+	assert_body(fx->store, ids[2], "three");
+
+	/* and after a restart, which sweeps, they are still there */
+	g_clear_pointer(&batch, pr_store_body_batch_free);
+	fixture_reopen(fx);
+	assert_body(fx->store, ids[0], "one");
+	assert_body(fx->store, ids[2], "three");
+}
+
+/* pr_store_body_commit_async() to its end. */
+static gboolean
+body_commit_async(PrStore *store, guint64 id, GOutputStream *stream, GError **error)
+{
+	g_autoptr(GAsyncResult) result = NULL;
+
+	pr_store_body_commit_async(
+		store, id, stream, PR_STORE_DOWNLOAD_COMPLETE, async_result_cb, &result);
+	return pr_store_body_commit_finish(store, async_result_wait(&result), error);
+}
+
+/* A single body committed asynchronously: synced in the worker thread, marked only once
+ * durable, under its final name and nothing else. */
+static void
+test_store_body_commit_async(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree gchar *seen = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 ids[3];
+	guint64 counter;
+
+	for (guint i = 0; i < G_N_ELEMENTS(ids); i++)
+		ids[i] = add_message(fx->store, inbox, i + 1, "");
+	counter = pr_store_get_change_counter(fx->store);
+	g_free(take_events());
+	{
+		g_autoptr(GOutputStream) stream = begin_body(fx->store, ids[0], "one");
+		g_autofree gchar *bucket = bucket_path(fx, ids[0]);
+		g_assert_true(body_commit_async(fx->store, ids[0], stream, &error));
+		g_assert_no_error(error);
+		seen = take_events();
+		g_assert_cmpstr(seen, ==, "syncfs@worker");
+		g_clear_pointer(&seen, g_free);
+		assert_body(fx->store, ids[0], "one");
+		g_assert_cmpuint(count_entries(bucket), ==, 1);
+		g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter + 1);
+	}
+
+	/* replacing a body the index points at: the late name, synced again */
+	write_body(fx->store, ids[1], "two, partly", PR_STORE_DOWNLOAD_PARTIAL);
+	g_free(take_events());
+	{
+		g_autoptr(GOutputStream) stream = begin_body(fx->store, ids[1], "two");
+		g_autofree gchar *bucket = bucket_path(fx, ids[1]);
+		g_assert_true(body_commit_async(fx->store, ids[1], stream, &error));
+		g_assert_no_error(error);
+		seen = take_events();
+		g_assert_cmpstr(seen, ==, "syncfs@worker syncfs@worker");
+		g_clear_pointer(&seen, g_free);
+		assert_body(fx->store, ids[1], "two");
+		g_assert_cmpuint(count_entries(bucket), ==, 1);
+	}
+
+	/* the message goes away while its body downloads: NotFound, no file left */
+	{
+		g_autoptr(GOutputStream) stream = begin_body(fx->store, ids[2], "three");
+		g_autofree gchar *bucket = bucket_path(fx, ids[2]);
+		g_autofree gchar *path = pr_store_get_body_path(fx->store, ids[2]);
+		g_assert_true(pr_store_remove_message(fx->store, ids[2], &error));
+		g_assert_no_error(error);
+		counter = pr_store_get_change_counter(fx->store);
+		g_assert_false(body_commit_async(fx->store, ids[2], stream, &error));
+		g_assert_error(error, PR_ERROR, PR_ERROR_NOT_FOUND);
+		g_clear_error(&error);
+		g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+		g_assert_cmpuint(count_entries(bucket), ==, 0);
+		g_assert_cmpuint(pr_store_get_change_counter(fx->store), ==, counter);
+	}
+
+	/* not a body stream of that message */
+	{
+		g_autoptr(GOutputStream) stream = begin_body(fx->store, ids[0], "again");
+		g_assert_false(body_commit_async(fx->store, ids[1], stream, &error));
+		g_assert_error(error, PR_ERROR, PR_ERROR_INVALID_ARGUMENT);
+		g_clear_error(&error);
+		pr_store_body_abort(fx->store, ids[0], stream);
+	}
+}
+
 /* A crash after a flush renamed bodies into place but before its index commit: complete
  * files the index does not point at. The sweep deletes them; the message stays. */
 static void
@@ -1948,6 +2275,76 @@ test_store_destroy(Fixture *fx, gconstpointer user_data)
 	g_assert_null(folders);
 }
 
+/* The removal of the files runs in a worker thread; the database is closed at once. */
+static void
+test_store_destroy_async(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GOutputStream) stream = NULL;
+	g_autoptr(GPtrArray) folders = NULL;
+	g_autoptr(GPtrArray) messages = NULL;
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autofree gchar *seen_events = NULL;
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+
+	for (guint32 uid = 1; uid <= 50; uid++) {
+		guint64 id = add_message(fx->store, inbox, uid, "");
+		g_autofree gchar *body = g_strdup_printf("body %u", uid);
+		write_body(fx->store, id, body, PR_STORE_DOWNLOAD_COMPLETE);
+	}
+	stream = pr_store_body_begin(fx->store, 1, &error); /* a download in flight */
+	g_assert_no_error(error);
+	g_free(take_events());
+
+	pr_store_destroy_async(fx->store, NULL, async_result_cb, &result);
+	/* closed before it returns */
+	folders = pr_store_list_folders(fx->store, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_STORE_FAILED);
+	g_assert_null(folders);
+	g_clear_error(&error);
+	g_assert_true(pr_store_destroy_finish(fx->store, async_result_wait(&result), &error));
+	g_assert_no_error(error);
+	seen_events = take_events();
+	g_assert_cmpstr(seen_events, ==, "destroy@worker");
+	g_assert_false(g_file_test(fx->dir, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(fx->tmp, G_FILE_TEST_IS_DIR));
+
+	/* nothing left to list */
+	g_clear_object(&result);
+	messages = list_messages_async(fx->store, inbox, NULL, &error);
+	g_assert_error(error, PR_ERROR, PR_ERROR_STORE_FAILED);
+	g_assert_null(messages);
+	g_clear_error(&error);
+
+	/* again: nothing to remove is no error */
+	pr_store_destroy_async(fx->store, NULL, async_result_cb, &result);
+	g_assert_true(pr_store_destroy_finish(fx->store, async_result_wait(&result), &error));
+	g_assert_no_error(error);
+}
+
+/* Cancelled before it began: the store is closed, its files stay for pr_store_destroy(). */
+static void
+test_store_destroy_async_cancelled(Fixture *fx, gconstpointer user_data)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GAsyncResult) result = NULL;
+	g_autoptr(GCancellable) cancellable = g_cancellable_new();
+	gint64 inbox = add_folder(fx->store, "INBOX", "INBOX");
+	guint64 id = add_message(fx->store, inbox, 1, "");
+	g_autofree gchar *path = pr_store_get_body_path(fx->store, id);
+
+	write_body(fx->store, id, "body", PR_STORE_DOWNLOAD_COMPLETE);
+	g_cancellable_cancel(cancellable);
+	pr_store_destroy_async(fx->store, cancellable, async_result_cb, &result);
+	g_assert_false(pr_store_destroy_finish(fx->store, async_result_wait(&result), &error));
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+	g_clear_error(&error);
+	g_assert_true(g_file_test(path, G_FILE_TEST_IS_REGULAR));
+	g_assert_true(pr_store_destroy(fx->store, &error));
+	g_assert_no_error(error);
+	g_assert_false(g_file_test(fx->dir, G_FILE_TEST_EXISTS));
+}
+
 /* Queued bodies go with the store; the batch fails to flush after. */
 static void
 test_store_destroy_deferred(Fixture *fx, gconstpointer user_data)
@@ -1997,6 +2394,9 @@ int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	main_thread = g_thread_self();
+	events = g_ptr_array_new_with_free_func(g_free);
+	pr_store_test_hook = record_event;
 
 #define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 	ADD("/store/create", test_store_create);
@@ -2012,6 +2412,8 @@ main(int argc, char **argv)
 	ADD("/store/message/uids", test_store_uids);
 	ADD("/store/message/remove", test_store_remove);
 	ADD("/store/message/list", test_store_list_messages);
+	ADD("/store/message/list-async", test_store_list_messages_async);
+	ADD("/store/message/list-async-writing", test_store_list_messages_async_writing);
 	ADD("/store/message/removed-since", test_store_removed_since);
 	ADD("/store/message/counts", test_store_counts);
 	ADD("/store/message/counters", test_store_counters);
@@ -2022,6 +2424,8 @@ main(int argc, char **argv)
 	ADD("/store/body/abort", test_store_body_abort);
 	ADD("/store/body/deferred", test_store_body_deferred);
 	ADD("/store/body/flush-async", test_store_body_flush_async);
+	ADD("/store/body/flush-async-replace", test_store_body_flush_async_replace);
+	ADD("/store/body/commit-async", test_store_body_commit_async);
 	ADD("/store/body/not-downloaded", test_store_body_not_downloaded);
 	ADD("/store/body/missing", test_store_missing_bodies);
 	ADD("/store/crash/sweep", test_store_sweep);
@@ -2029,6 +2433,8 @@ main(int argc, char **argv)
 	ADD("/store/transactions", test_store_transactions);
 	ADD("/store/bulk-50000", test_store_bulk);
 	ADD("/store/destroy", test_store_destroy);
+	ADD("/store/destroy-async", test_store_destroy_async);
+	ADD("/store/destroy-async-cancelled", test_store_destroy_async_cancelled);
 	ADD("/store/destroy-deferred", test_store_destroy_deferred);
 	ADD("/store/destroy-symlink", test_store_destroy_symlink);
 #undef ADD
