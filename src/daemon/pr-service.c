@@ -438,6 +438,22 @@ pr_service_parse_query(GVariant *query, PrStoreQuery *out, GError **error)
 	return TRUE;
 }
 
+static void
+pr_service_listed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GDBusMethodInvocation) invocation = user_data;
+	g_autoptr(GPtrArray) messages = NULL;
+	g_autoptr(GError) error = NULL;
+
+	messages = pr_store_list_messages_finish(PR_STORE(source), res, &error);
+	if (messages == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return;
+	}
+	g_dbus_method_invocation_return_value(
+		invocation, g_variant_new("(@a(ta{sv}))", pr_variant_message_list(messages)));
+}
+
 static gboolean
 pr_service_handle_list_messages(PrDBusImap4Service *iface,
 				GDBusMethodInvocation *invocation,
@@ -447,7 +463,6 @@ pr_service_handle_list_messages(PrDBusImap4Service *iface,
 {
 	PrService *self = PR_SERVICE(user_data);
 	g_autoptr(PrStoreFolder) folder = NULL;
-	g_autoptr(GPtrArray) messages = NULL;
 	g_autoptr(GError) error = NULL;
 	PrStoreQuery q;
 
@@ -460,13 +475,9 @@ pr_service_handle_list_messages(PrDBusImap4Service *iface,
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
 	}
-	messages = pr_store_list_messages(self->store, folder->id, &q, &error);
-	if (messages == NULL) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	pr_dbus_imap4_service_complete_list_messages(
-		iface, invocation, pr_variant_message_list(messages));
+	/* a folder of 50,000 messages takes a while to read: other callers do not wait */
+	pr_store_list_messages_async(
+		self->store, folder->id, &q, NULL, pr_service_listed_cb, g_object_ref(invocation));
 	return TRUE;
 }
 
@@ -695,6 +706,22 @@ pr_service_handle_unsupported(PrDBusImap4Service *iface,
 /* Remove and shutdown -------------------------------------------------------------------------- */
 
 static void
+pr_service_store_destroyed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(GTask) task = G_TASK(user_data);
+	PrService *self = g_task_get_source_object(task);
+	g_autoptr(GError) error = NULL;
+
+	if (!pr_store_destroy_finish(PR_STORE(source), res, &error)) {
+		g_task_return_error(task, g_steal_pointer(&error));
+		return;
+	}
+	pr_settings_reset_all(self->settings);
+	g_dbus_object_manager_server_unexport(self->manager, self->path);
+	g_task_return_boolean(task, TRUE);
+}
+
+static void
 pr_service_clear_secrets_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GTask) task = G_TASK(user_data);
@@ -706,14 +733,9 @@ pr_service_clear_secrets_cb(GObject *source, GAsyncResult *res, gpointer user_da
 		g_task_return_error(task, g_steal_pointer(&error));
 		return;
 	}
-	if (self->store != NULL && !pr_store_destroy(self->store, &error)) {
-		g_task_return_error(task, g_steal_pointer(&error));
-		return;
-	}
-	g_clear_object(&self->store);
-	pr_settings_reset_all(self->settings);
-	g_dbus_object_manager_server_unexport(self->manager, self->path);
-	g_task_return_boolean(task, TRUE);
+	/* a store of many messages takes a while to unlink: not on the main loop */
+	pr_store_destroy_async(
+		self->store, NULL, pr_service_store_destroyed_cb, g_steal_pointer(&task));
 }
 
 void

@@ -112,10 +112,11 @@ struct _PrStore {
 	guint64 counter_saved; /* the value in the meta table */
 	guint open_bodies;
 	gboolean marked_open;
-	/* The read-only connection of the worker threads (pr-store-query.c), never the main
-	 * thread's: opened on first use, closed with the store. The lock guards both. */
+	/* The read-only connections of the worker threads (pr-store-query.c), never the main
+	 * thread's: one per listing under way, a few kept idle for the next ones, closed
+	 * with the store. The lock guards the idle ones and the flag. */
 	GMutex reader_lock;
-	sqlite3 *reader;
+	GPtrArray *readers_idle; /* sqlite3 */
 	gboolean reader_closed;
 };
 

@@ -219,49 +219,63 @@ pr_store_set_reader_error(sqlite3 *reader, GError **error)
 		    reader != NULL ? sqlite3_errmsg(reader) : "closed");
 }
 
+/* Idle connections kept for the next listings; more may be open while listings overlap. */
+#define PR_STORE_READERS_IDLE_MAX 4
+
 void
 pr_store_reader_close(PrStore *self)
 {
 	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->reader_lock);
-	gint rc;
 
 	self->reader_closed = TRUE;
-	if (self->reader == NULL)
-		return;
-	rc = sqlite3_close(self->reader);
-	if (rc != SQLITE_OK)
-		g_warning("failed to close the store's reader: %s", sqlite3_errstr(rc));
-	self->reader = NULL;
+	while (self->readers_idle->len > 0)
+		sqlite3_close(g_ptr_array_steal_index_fast(self->readers_idle, 0));
 }
 
-/* Called with the lock held. */
-static gboolean
-pr_store_reader_open(PrStore *self, GError **error)
+/* A connection of its own for one listing: an idle one, or a new one. */
+static sqlite3 *
+pr_store_reader_take(PrStore *self, GError **error)
 {
 	g_autofree gchar *path = g_build_filename(self->directory, "store.db", NULL);
+	sqlite3 *reader = NULL;
 	gint rc;
 
-	if (self->reader_closed) {
-		g_set_error_literal(
-			error, PR_ERROR, PR_ERROR_STORE_FAILED, _("The store is closed"));
-		return FALSE;
+	{
+		g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->reader_lock);
+		if (self->reader_closed) {
+			g_set_error_literal(
+				error, PR_ERROR, PR_ERROR_STORE_FAILED, _("The store is closed"));
+			return NULL;
+		}
+		if (self->readers_idle->len > 0)
+			return g_ptr_array_steal_index_fast(self->readers_idle,
+							    self->readers_idle->len - 1);
 	}
-	if (self->reader != NULL)
-		return TRUE;
-	/* NOMUTEX: the lock serialises its users, which are worker threads in turn */
+	/* NOMUTEX: one thread at a time uses a connection */
 	rc = sqlite3_open_v2(path,
-			     &self->reader,
+			     &reader,
 			     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
 			     NULL);
 	if (rc != SQLITE_OK) {
-		pr_store_set_reader_error(self->reader, error);
-		sqlite3_close(self->reader);
-		self->reader = NULL;
-		return FALSE;
+		pr_store_set_reader_error(reader, error);
+		sqlite3_close(reader);
+		return NULL;
 	}
-	sqlite3_extended_result_codes(self->reader, 1);
-	sqlite3_busy_timeout(self->reader, 5000);
-	return TRUE;
+	sqlite3_extended_result_codes(reader, 1);
+	sqlite3_busy_timeout(reader, 5000);
+	return reader;
+}
+
+static void
+pr_store_reader_give_back(PrStore *self, sqlite3 *reader)
+{
+	g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&self->reader_lock);
+
+	if (self->reader_closed || self->readers_idle->len >= PR_STORE_READERS_IDLE_MAX) {
+		sqlite3_close(reader);
+		return;
+	}
+	g_ptr_array_add(self->readers_idle, reader);
 }
 
 /* One statement on the reader: NULL with @error set when it cannot be prepared. */
@@ -334,27 +348,27 @@ pr_store_list_messages_thread(GTask *task,
 {
 	PrStore *self = PR_STORE(source_object);
 	PrStoreListData *data = task_data;
-	g_autoptr(GMutexLocker) locker = NULL;
 	g_autoptr(GPtrArray) messages = NULL;
 	GError *error = NULL;
+	sqlite3 *reader;
 
 	pr_store_test_event("list-messages");
 	if (g_task_return_error_if_cancelled(task))
 		return;
-	locker = g_mutex_locker_new(&self->reader_lock);
-	if (!pr_store_reader_open(self, &error)) {
+	reader = pr_store_reader_take(self, &error);
+	if (reader == NULL) {
 		g_task_return_error(task, error);
 		return;
 	}
 	/* the folder and its messages from one snapshot */
-	if (sqlite3_exec(self->reader, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-		pr_store_set_reader_error(self->reader, &error);
-		g_task_return_error(task, error);
-		return;
+	if (sqlite3_exec(reader, "BEGIN", NULL, NULL, NULL) == SQLITE_OK) {
+		messages = pr_store_reader_list(reader, data->folder_id, &data->query, &error);
+		/* nothing was written: ending the read cannot lose anything */
+		sqlite3_exec(reader, "COMMIT", NULL, NULL, NULL);
+	} else {
+		pr_store_set_reader_error(reader, &error);
 	}
-	messages = pr_store_reader_list(self->reader, data->folder_id, &data->query, &error);
-	/* nothing was written: ending the read cannot lose anything */
-	sqlite3_exec(self->reader, "COMMIT", NULL, NULL, NULL);
+	pr_store_reader_give_back(self, reader);
 	if (messages == NULL) {
 		g_task_return_error(task, error);
 		return;

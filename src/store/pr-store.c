@@ -545,6 +545,7 @@ pr_store_finalize(GObject *object)
 	g_array_unref(self->unlink_ids);
 	g_free(self->directory);
 	g_free(self->messages_dir);
+	g_ptr_array_unref(self->readers_idle);
 	g_mutex_clear(&self->reader_lock);
 	G_OBJECT_CLASS(pr_store_parent_class)->finalize(object);
 }
@@ -562,6 +563,7 @@ pr_store_init(PrStore *self)
 	self->levels = g_array_new(FALSE, FALSE, sizeof(PrStoreLevel));
 	self->unlink_ids = g_array_new(FALSE, FALSE, sizeof(guint64));
 	g_mutex_init(&self->reader_lock);
+	self->readers_idle = g_ptr_array_new();
 }
 
 static gboolean
