@@ -11,8 +11,7 @@
 #define PR_RFC2047_MAX	       (64 * 1024) /* longer header text is not decoded */
 #define PR_RFC2047_CHARSET_MAX 40
 
-/* Bytes as valid UTF-8 without CR or LF (those become spaces): header text for display. */
-static gchar *
+gchar *
 pr_rfc2047_dup_display(const gchar *s, gsize len)
 {
 	gchar *out;

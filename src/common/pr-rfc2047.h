@@ -17,4 +17,8 @@ G_BEGIN_DECLS
  */
 gchar *pr_rfc2047_decode(const gchar *in, gsize len);
 
+/* Bytes as valid UTF-8 without CR or LF (those become spaces): header text, or any
+ * text from the wire, for display. */
+gchar *pr_rfc2047_dup_display(const gchar *s, gsize len);
+
 G_END_DECLS

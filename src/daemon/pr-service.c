@@ -493,7 +493,6 @@ pr_service_handle_get_message(PrDBusImap4Service *iface,
 	g_autoptr(PrStoreMessage) message = NULL;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GUnixFDList) fds = NULL;
-	g_auto(GVariantBuilder) info = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 	gint fd;
 	gint handle;
 
@@ -516,19 +515,11 @@ pr_service_handle_get_message(PrDBusImap4Service *iface,
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return TRUE;
 	}
-	pr_variant_add_message_keys(&info, message);
-	g_variant_builder_add(&info, "{sv}", "id", g_variant_new_uint64(message->id));
-	g_variant_builder_add(&info,
-			      "{sv}",
-			      "folder",
-			      g_variant_new_string(message->folder != NULL ? message->folder : ""));
-	g_variant_builder_add(
-		&info,
-		"{sv}",
-		"complete",
-		g_variant_new_boolean(message->download == PR_STORE_DOWNLOAD_COMPLETE));
-	pr_dbus_imap4_service_complete_get_message(
-		iface, invocation, fds, g_variant_builder_end(&info), g_variant_new_handle(handle));
+	pr_dbus_imap4_service_complete_get_message(iface,
+						   invocation,
+						   fds,
+						   pr_variant_message_info(message),
+						   g_variant_new_handle(handle));
 	return TRUE;
 }
 

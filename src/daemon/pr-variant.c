@@ -91,3 +91,19 @@ pr_variant_message_list(GPtrArray *messages)
 	}
 	return g_variant_builder_end(&builder);
 }
+
+GVariant *
+pr_variant_message_info(const PrStoreMessage *message)
+{
+	g_auto(GVariantBuilder) info = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+
+	pr_variant_add_message_keys(&info, message);
+	g_variant_builder_add(&info, "{sv}", "id", g_variant_new_uint64(message->id));
+	g_variant_builder_add(&info, "{sv}", "folder", pr_variant_string(message->folder));
+	g_variant_builder_add(
+		&info,
+		"{sv}",
+		"complete",
+		g_variant_new_boolean(message->download == PR_STORE_DOWNLOAD_COMPLETE));
+	return g_variant_builder_end(&info);
+}

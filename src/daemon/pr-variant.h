@@ -16,6 +16,8 @@ GVariant *pr_variant_ids(GArray *ids);
 GVariant *pr_variant_folder(const PrStoreFolder *folder);
 /* Adds the keys a message has in ListMessages to an a{sv} builder. */
 void pr_variant_add_message_keys(GVariantBuilder *builder, const PrStoreMessage *message);
+/* GetMessage's "a{sv}": the ListMessages keys and id, folder, complete; floating. */
+GVariant *pr_variant_message_info(const PrStoreMessage *message);
 /* "a(ta{sv})": the reply of ListMessages, floating. */
 GVariant *pr_variant_message_list(GPtrArray *messages);
 

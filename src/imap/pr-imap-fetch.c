@@ -278,7 +278,7 @@ pr_imap_parse_section(const gchar *name, const PrImapValue *value, GError **erro
 		return NULL;
 	}
 	section = g_new0(PrImapFetchSection, 1);
-	section->section = pr_imap_dup_display(upper, strlen(upper));
+	section->section = pr_rfc2047_dup_display(upper, strlen(upper));
 	section->origin = (guint32)origin;
 	section->value = value;
 	return section;

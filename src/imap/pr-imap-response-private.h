@@ -17,7 +17,6 @@ gboolean pr_imap_is_kind(const PrImapValue *value, PrImapValueKind kind);
 guint pr_imap_n(const PrImapValue *value);
 gboolean pr_imap_equal(const PrImapValue *value, const gchar *str);
 const gchar *pr_imap_value_text(const PrImapValue *value, gsize *len);
-gchar *pr_imap_dup_display(const gchar *s, gsize len);
 gchar *pr_imap_value_dup_display(const PrImapValue *value);
 gboolean pr_imap_value_get_u32(const PrImapValue *value, guint32 *out);
 gboolean pr_imap_value_get_u64(const PrImapValue *value, guint64 *out);

@@ -8,6 +8,7 @@
 
 #include "pr-error.h"
 #include "pr-imap-response-private.h"
+#include "pr-rfc2047.h"
 #include "pr-imap-utf7.h"
 
 /*
@@ -78,23 +79,6 @@ pr_imap_value_text(const PrImapValue *value, gsize *len)
 	return s;
 }
 
-/* Bytes from the server as valid UTF-8 without NUL, CR or LF (those become spaces). */
-gchar *
-pr_imap_dup_display(const gchar *s, gsize len)
-{
-	gchar *out;
-
-	if (g_utf8_validate(s, (gssize)len, NULL))
-		out = g_strndup(s, len);
-	else
-		out = g_utf8_make_valid(s, (gssize)len);
-	for (gchar *p = out; *p != '\0'; p++) {
-		if (*p == '\r' || *p == '\n')
-			*p = ' ';
-	}
-	return out;
-}
-
 /* An nstring (or astring) for display; NULL for NIL, lists and streamed literals. */
 gchar *
 pr_imap_value_dup_display(const PrImapValue *value)
@@ -109,13 +93,13 @@ pr_imap_value_dup_display(const PrImapValue *value)
 	if (s == NULL)
 		return NULL;
 	if (memchr(s, '\0', len) == NULL)
-		return pr_imap_dup_display(s, len);
+		return pr_rfc2047_dup_display(s, len);
 	tmp = g_memdup2(s, len);
 	for (gsize i = 0; i < len; i++) {
 		if (tmp[i] == '\0')
 			tmp[i] = ' ';
 	}
-	return pr_imap_dup_display(tmp, len);
+	return pr_rfc2047_dup_display(tmp, len);
 }
 
 gboolean
@@ -351,10 +335,10 @@ pr_imap_dup_atoms(const PrImapValue *list, gboolean upper)
 			continue;
 		if (upper) {
 			g_autofree gchar *up = g_ascii_strup(s, (gssize)len);
-			g_autofree gchar *item = pr_imap_dup_display(up, len);
+			g_autofree gchar *item = pr_rfc2047_dup_display(up, len);
 			g_strv_builder_add(builder, item);
 		} else {
-			g_autofree gchar *item = pr_imap_dup_display(s, len);
+			g_autofree gchar *item = pr_rfc2047_dup_display(s, len);
 			g_strv_builder_add(builder, item);
 		}
 	}
