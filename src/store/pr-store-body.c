@@ -177,14 +177,16 @@ pr_store_body_close_file(PrStoreBodyStream *body, gboolean sync, GError **error)
 	return TRUE;
 }
 
-/* Makes the names in directory @path durable (a rename is not, until its directory is). */
+/* Makes what was written under directory @path durable: its names (fsync of the
+ * directory: a rename is not durable until its directory is) or, with @whole_fs, every
+ * dirty page of its file system, data and metadata (syncfs). */
 static gboolean
-pr_store_sync_dir(const gchar *path, GError **error)
+pr_store_sync_dir(const gchar *path, gboolean whole_fs, GError **error)
 {
 	gint fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 
-	pr_store_test_event("fsync");
-	if (fd < 0 || fsync(fd) != 0) {
+	pr_store_test_event(whole_fs ? "syncfs" : "fsync");
+	if (fd < 0 || (whole_fs ? syncfs(fd) : fsync(fd)) != 0) {
 		gint errsv = errno;
 		if (fd >= 0)
 			close(fd);
@@ -211,7 +213,7 @@ pr_store_body_finish_file(PrStore *self, PrStoreBodyStream *body, const gchar *p
 					 pr_store_body_stream_get_tmp_path(body));
 		return FALSE;
 	}
-	if (!pr_store_sync_dir(bucket, error)) {
+	if (!pr_store_sync_dir(bucket, FALSE, error)) {
 		if (g_unlink(path) != 0 && errno != ENOENT)
 			g_warning("failed to remove %s: %s", path, g_strerror(errno));
 		return FALSE;
@@ -383,24 +385,6 @@ pr_store_body_commit_deferred(PrStoreBodyBatch *batch,
 	return TRUE;
 }
 
-/* Writes back every dirty page of the file system of @dir, data and metadata. */
-static gboolean
-pr_store_syncfs(const gchar *dir, GError **error)
-{
-	gint fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
-
-	pr_store_test_event("syncfs");
-	if (fd < 0 || syncfs(fd) != 0) {
-		gint errsv = errno;
-		if (fd >= 0)
-			close(fd);
-		pr_store_set_errno_error(error, errsv, _("Cannot sync %s"), dir);
-		return FALSE;
-	}
-	close(fd);
-	return TRUE;
-}
-
 /* A failed flush: nothing of @batch stays that the index does not point at. */
 static void
 pr_store_bodies_flush_undo(PrStore *self, GPtrArray *batch)
@@ -488,7 +472,7 @@ pr_store_bodies_sync_files(const gchar *messages_dir, GPtrArray *batch, GError *
 {
 	gboolean late = FALSE;
 
-	if (!pr_store_syncfs(messages_dir, error))
+	if (!pr_store_sync_dir(messages_dir, TRUE, error))
 		return FALSE;
 	for (guint i = 0; i < batch->len; i++) {
 		PrStoreDeferred *deferred = g_ptr_array_index(batch, i);
@@ -502,7 +486,7 @@ pr_store_bodies_sync_files(const gchar *messages_dir, GPtrArray *batch, GError *
 		g_clear_pointer(&deferred->tmp_path, g_free);
 		late = TRUE;
 	}
-	return !late || pr_store_syncfs(messages_dir, error);
+	return !late || pr_store_sync_dir(messages_dir, TRUE, error);
 }
 
 /* The index part of a flush, after the files are durable. */
