@@ -908,8 +908,11 @@ pr_session_dispose(GObject *object)
 
 	if (self->client != NULL)
 		g_signal_handlers_disconnect_by_data(self->client, self);
-	if (self->online != NULL)
+	if (self->online != NULL) {
 		g_signal_handlers_disconnect_by_data(self->online, self);
+		/* a push connection being opened holds the module: stop it now */
+		pr_online_disconnected(self->online);
+	}
 	if (self->queue != NULL)
 		g_signal_handlers_disconnect_by_data(self->queue, self);
 	if (self->connector != NULL)
