@@ -12,9 +12,10 @@
 #include "pr-imap-utf7.h"
 
 /*
- * Typed decoders over the generic value tree (built in pr-imap-parser.c, which also holds
- * the accessors). Everything here goes through the public accessors, so a decoder can only
- * read what the grammar allowed; every string handed out is valid UTF-8.
+ * Typed decoders over the generic value tree (built by pr-imap-parser.c; the type and its
+ * accessors are in pr-imap-value.c). Everything here goes through the public accessors,
+ * so a decoder can only read what the grammar allowed; every string handed out is valid
+ * UTF-8.
  *
  * Mailbox names (LIST, LSUB, STATUS, NAMESPACE): decoded from modified UTF-7 unless the
  * session enabled UTF8=ACCEPT. An invalid encoding (e.g. "&AGE") is a ProtocolError for
