@@ -7,7 +7,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "pr-error.h"
-#include "pr-push.h"
+#include "pr-push-private.h"
 
 /*
  * PrPush: one state machine over one dedicated connection.
@@ -28,84 +28,18 @@
  * The re-issue timer runs from each IDLE acceptance; the watchdog counts from the last byte
  * the server sent while idling (Dovecot's "* OK Still here" keepalives renew it, as Delta
  * Chat does since #5093), so a session that goes silent is checked within its interval.
+ *
+ * What the server says unasked becomes news in pr-push-news.c, which also sends NOTIFY SET.
  */
 
 /* RFC 2177: re-issue before the server's 30-minute inactivity logout. */
 #define PR_PUSH_REISSUE_MARGIN 60
 #define PR_PUSH_COALESCE_MS    100
 
-typedef enum {
-	PR_PUSH_STATE_NEW,
-	PR_PUSH_STATE_STARTING,	 /* EXAMINE in flight */
-	PR_PUSH_STATE_SELECTED,	 /* out of IDLE, nothing in flight */
-	PR_PUSH_STATE_NOTIFYING, /* NOTIFY SET in flight */
-	PR_PUSH_STATE_ENTERING,	 /* IDLE sent, waiting for "+" */
-	PR_PUSH_STATE_IDLING,
-	PR_PUSH_STATE_LEAVING,	/* DONE sent, waiting for the tagged OK */
-	PR_PUSH_STATE_CHECKING, /* NOOP in flight (polling) */
-	PR_PUSH_STATE_STOPPED,
-	PR_PUSH_STATE_DEAD,
-} PrPushState;
-
-typedef enum {
-	PR_PUSH_WANT_ACTIVE,
-	PR_PUSH_WANT_PAUSED,
-	PR_PUSH_WANT_STOPPED,
-} PrPushWant;
-
-struct _PrPush {
-	GObject parent_instance;
-
-	PrImapClient *client;
-	PrPushOptions options;
-	guint reissue_interval;
-	guint watchdog_interval;
-
-	PrPushState state;
-	PrPushWant want;
-	gboolean started; /* start completed: "dead" may be emitted from now on */
-	gboolean use_idle;
-	gboolean notify_needed; /* NOTIFY SET before the next IDLE */
-	gboolean notify_active;
-	guint notify_variant; /* index into pr_push_notify_events */
-	gboolean cycle_due;
-	gboolean cycling; /* the DONE in flight is a re-issue or a liveness check */
-	gboolean poll_due;
-	gboolean exists_known;
-	guint32 exists;
-	guint cycles;
-	gint64 last_activity; /* monotonic time of the last server byte while idling */
-
-	gulong untagged_id;
-	gulong closed_id;
-	guint reissue_id;
-	guint watchdog_id;
-	guint poll_id;
-	guint coalesce_id;
-	GHashTable *pending; /* folder names with news not yet reported */
-	gboolean pending_all;
-
-	GTask *start_task;
-	GSource *start_cancel_source;
-	GQueue pause_tasks;
-	GQueue resume_tasks;
-	GQueue stop_tasks;
-};
-
 G_DEFINE_TYPE(PrPush, pr_push, G_TYPE_OBJECT)
 
 enum { SIGNAL_CHANGED, SIGNAL_DEAD, SIGNAL_LAST };
 static guint signals[SIGNAL_LAST] = { 0 };
-
-/* What NOTIFY asks for in folders other than the selected one, most useful first: a server
- * that refuses an event (BADEVENT) gets the next set. MailboxName and SubscriptionChange
- * report folder-tree changes as untagged LIST. */
-static const gchar *const pr_push_notify_events[] = {
-	"(MessageNew MessageExpunge MailboxName SubscriptionChange)",
-	"(MessageNew MessageExpunge)",
-};
-
-static void pr_push_advance(PrPush *self);
 
 void
 pr_push_options_init(PrPushOptions *options)
@@ -129,7 +63,7 @@ pr_push_state_to_string(PrPushState state)
 	return names[state];
 }
 
-static void
+void
 pr_push_set_state(PrPush *self, PrPushState state)
 {
 	if (self->state == state)
@@ -138,6 +72,12 @@ pr_push_set_state(PrPush *self, PrPushState state)
 		pr_push_state_to_string(self->state),
 		pr_push_state_to_string(state));
 	self->state = state;
+}
+
+void
+pr_push_emit_changed(PrPush *self, const gchar *folder)
+{
+	g_signal_emit(self, signals[SIGNAL_CHANGED], 0, folder);
 }
 
 /* Tasks -------------------------------------------------------------------------------- */
@@ -190,7 +130,7 @@ pr_push_ms(guint seconds)
 	return (guint)MIN((guint64)seconds * 1000, (guint64)G_MAXUINT);
 }
 
-static void
+void
 pr_push_clear_source(guint *id)
 {
 	if (*id != 0) {
@@ -264,135 +204,6 @@ pr_push_poll_cb(gpointer user_data)
 	return G_SOURCE_REMOVE;
 }
 
-/* News --------------------------------------------------------------------------------- */
-
-static gboolean
-pr_push_coalesce_cb(gpointer user_data)
-{
-	g_autoptr(PrPush) self = g_object_ref(PR_PUSH(user_data));
-	g_autoptr(GHashTable) pending = g_steal_pointer(&self->pending);
-	g_autoptr(GList) names = NULL;
-	gboolean all = self->pending_all;
-
-	self->coalesce_id = 0;
-	self->pending_all = FALSE;
-	self->pending = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	if (all)
-		g_signal_emit(self, signals[SIGNAL_CHANGED], 0, NULL);
-	/* INBOX first, the others in name order: stable for the daemon and for tests */
-	names = g_list_sort(g_hash_table_get_keys(pending), (GCompareFunc)g_strcmp0);
-	if (g_hash_table_contains(pending, "INBOX"))
-		g_signal_emit(self, signals[SIGNAL_CHANGED], 0, "INBOX");
-	for (GList *l = names; l != NULL; l = l->next) {
-		if (g_strcmp0(l->data, "INBOX") != 0)
-			g_signal_emit(self, signals[SIGNAL_CHANGED], 0, l->data);
-	}
-	return G_SOURCE_REMOVE;
-}
-
-/* @folder NULL: anything may have changed. */
-static void
-pr_push_news(PrPush *self, const gchar *folder)
-{
-	if (folder == NULL)
-		self->pending_all = TRUE;
-	else
-		g_hash_table_add(self->pending, g_strdup(folder));
-	if (self->coalesce_id == 0) {
-		self->coalesce_id =
-			g_timeout_add(self->options.coalesce_ms, pr_push_coalesce_cb, self);
-	}
-}
-
-static void
-pr_push_handle_status(PrPush *self, PrImapResponse *response)
-{
-	g_autoptr(PrImapStatusInfo) info = NULL;
-	g_autoptr(GError) error = NULL;
-
-	info = pr_imap_response_parse_status(
-		response, pr_imap_client_get_utf8_enabled(self->client), &error);
-	if (info == NULL) {
-		g_debug("push: ignoring a STATUS: %s", error->message);
-		return;
-	}
-	pr_push_news(self, info->name);
-}
-
-static void
-pr_push_handle_list(PrPush *self, PrImapResponse *response)
-{
-	g_autoptr(PrImapListEntry) entry = NULL;
-	g_autoptr(GError) error = NULL;
-
-	entry = pr_imap_response_parse_list(
-		response, pr_imap_client_get_utf8_enabled(self->client), &error);
-	if (entry == NULL) {
-		g_debug("push: ignoring a LIST: %s", error->message);
-		return;
-	}
-	pr_push_news(self, entry->name);
-	if (entry->old_name != NULL)
-		pr_push_news(self, entry->old_name);
-}
-
-static void
-pr_push_untagged_cb(PrImapClient *client, PrImapResponse *response, gpointer user_data)
-{
-	PrPush *self = PR_PUSH(user_data);
-	const gchar *keyword = pr_imap_response_get_keyword(response);
-	gboolean starting = self->state == PR_PUSH_STATE_STARTING;
-	guint32 number = 0;
-
-	if (self->state == PR_PUSH_STATE_IDLING)
-		self->last_activity = g_get_monotonic_time();
-	if (keyword == NULL)
-		return;
-
-	if (g_strcmp0(keyword, "EXISTS") == 0 && pr_imap_response_get_number(response, &number)) {
-		/* EXAMINE's own EXISTS is the baseline, not news; an EXISTS repeating the
-		 * count we know is not news either */
-		if (!starting && (!self->exists_known || number != self->exists))
-			pr_push_news(self, "INBOX");
-		self->exists = number;
-		self->exists_known = TRUE;
-	} else if (g_strcmp0(keyword, "EXPUNGE") == 0) {
-		if (self->exists_known && self->exists > 0)
-			self->exists--;
-		if (!starting)
-			pr_push_news(self, "INBOX");
-	} else if (g_strcmp0(keyword, "VANISHED") == 0) {
-		g_autofree gchar *set = NULL;
-		gboolean earlier = FALSE;
-
-		/* (EARLIER) answers a QRESYNC command, which push never sends */
-		set = pr_imap_response_parse_vanished(response, &earlier, NULL);
-		if (!earlier) {
-			self->exists_known = FALSE;
-			if (!starting)
-				pr_push_news(self, "INBOX");
-		}
-	} else if (g_strcmp0(keyword, "FETCH") == 0) {
-		/* push only EXAMINEs: every FETCH is another session changing flags */
-		if (!starting)
-			pr_push_news(self, "INBOX");
-	} else if (g_strcmp0(keyword, "STATUS") == 0) {
-		if (!starting)
-			pr_push_handle_status(self, response);
-	} else if (g_strcmp0(keyword, "LIST") == 0) {
-		/* only NOTIFY's MailboxName/SubscriptionChange send LIST unasked here */
-		if (self->notify_active)
-			pr_push_handle_list(self, response);
-	} else if (g_strcmp0(pr_imap_response_get_code(response), "NOTIFICATIONOVERFLOW") == 0) {
-		/* RFC 5465 5.8: the server stopped notifying; whatever happened is lost */
-		g_debug("push: NOTIFY overflow, re-arming it");
-		self->notify_active = FALSE;
-		self->notify_needed = self->options.use_notify;
-		pr_push_news(self, NULL);
-		pr_push_advance(self);
-	}
-}
-
 /* The end ------------------------------------------------------------------------------ */
 
 static void
@@ -406,14 +217,6 @@ pr_push_disconnect_client(PrPush *self)
 		g_signal_handler_disconnect(self->client, self->closed_id);
 		self->closed_id = 0;
 	}
-}
-
-static void
-pr_push_drop_news(PrPush *self)
-{
-	pr_push_clear_source(&self->coalesce_id);
-	g_hash_table_remove_all(self->pending);
-	self->pending_all = FALSE;
 }
 
 /* The connection is gone (or must go: @close_client). Idempotent. */
@@ -450,7 +253,7 @@ pr_push_closed_cb(PrImapClient *client, GError *error, gpointer user_data)
 
 /* A command of ours failed: a refusal (NO/BAD) on a live connection is fatal too once
  * started, as the connection is in an unknown state; the client closes it. */
-static void
+void
 pr_push_command_failed(PrPush *self, const GError *error)
 {
 	gboolean alive =
@@ -519,35 +322,6 @@ pr_push_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 }
 
 static void
-pr_push_notify_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(PrPush) self = PR_PUSH(user_data);
-	g_autoptr(PrImapResponse) response = NULL;
-	g_autoptr(GError) error = NULL;
-
-	response = pr_imap_client_run_finish(self->client, res, NULL, &error);
-	if (self->state != PR_PUSH_STATE_NOTIFYING)
-		return;
-	if (response == NULL) {
-		if (!g_error_matches(error, PR_ERROR, PR_ERROR_SERVER_ERROR)) {
-			pr_push_command_failed(self, error);
-			return;
-		}
-		/* a refused NOTIFY costs push nothing but the other folders */
-		self->notify_variant++;
-		if (self->notify_variant >= G_N_ELEMENTS(pr_push_notify_events)) {
-			g_debug("push: NOTIFY refused, watching INBOX only: %s", error->message);
-			self->notify_needed = FALSE;
-		}
-	} else {
-		self->notify_needed = FALSE;
-		self->notify_active = TRUE;
-	}
-	pr_push_set_state(self, PR_PUSH_STATE_SELECTED);
-	pr_push_advance(self);
-}
-
-static void
 pr_push_noop_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(PrPush) self = PR_PUSH(user_data);
@@ -583,20 +357,6 @@ pr_push_examine_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	pr_push_advance(self);
 }
 
-static void
-pr_push_send_notify(PrPush *self)
-{
-	g_autoptr(PrImapCommand) command = pr_imap_command_new("NOTIFY");
-
-	pr_imap_command_add_printf(command,
-				   "SET (selected (MessageNew MessageExpunge FlagChange)) (%s %s)",
-				   self->options.notify_subscribed ? "subscribed" : "personal",
-				   pr_push_notify_events[self->notify_variant]);
-	pr_push_set_state(self, PR_PUSH_STATE_NOTIFYING);
-	pr_imap_client_run_async(
-		self->client, command, NULL, pr_push_notify_cb, g_object_ref(self));
-}
-
 /* Polling is on and the timer armed, or IDLE accepted: start and resume are done. */
 static void
 pr_push_now_active(PrPush *self)
@@ -605,7 +365,7 @@ pr_push_now_active(PrPush *self)
 	pr_push_return_all(&self->resume_tasks, NULL);
 }
 
-static void
+void
 pr_push_advance(PrPush *self)
 {
 	g_autoptr(PrPush) keep = g_object_ref(self);

@@ -35,7 +35,7 @@ struct _PrSync {
 	guint selected_generation;
 };
 
-/* Helpers (pr-sync.c) ------------------------------------------------------------------- */
+/* Helpers (pr-sync-helpers.c) ----------------------------------------------------------- */
 
 PrImapCommand *pr_sync_command_new(PrSync *self, const gchar *name);
 gboolean pr_sync_command_add_folder(PrSync *self,
@@ -75,14 +75,6 @@ void pr_sync_uids_sort_unique(GArray *uids);
 gboolean pr_sync_uids_contains(const GArray *sorted, guint32 uid);
 gchar *pr_sync_render_value(const PrImapValue *value);
 
-void pr_sync_emit_folders_changed(PrSync *self);
-void pr_sync_emit_messages_changed(PrSync *self,
-				   const gchar *folder,
-				   GArray *added,
-				   GArray *changed,
-				   GArray *removed);
-void pr_sync_emit_new_mail(PrSync *self, const gchar *folder, GArray *ids);
-
 void pr_sync_progress_stage(PrProgress *progress, const gchar *stage);
 void pr_sync_progress_folder(PrProgress *progress, const gchar *folder);
 void pr_sync_progress_folders(PrProgress *progress, guint total, guint done);
@@ -92,6 +84,16 @@ void pr_sync_progress_bytes(PrProgress *progress, guint64 total, guint64 done);
 void pr_sync_progress_add_step(PrProgress *progress, guint weight);
 PrProgress *pr_sync_progress_child(PrProgress *progress);
 void pr_sync_progress_step_done(PrProgress *progress);
+
+/* Signals (pr-sync.c) ----------------------------------------------------------------- */
+
+void pr_sync_emit_folders_changed(PrSync *self);
+void pr_sync_emit_messages_changed(PrSync *self,
+				   const gchar *folder,
+				   GArray *added,
+				   GArray *changed,
+				   GArray *removed);
+void pr_sync_emit_new_mail(PrSync *self, const gchar *folder, GArray *ids);
 
 /* Tree and subscriptions (pr-sync-tree.c) -------------------------------------------- */
 
