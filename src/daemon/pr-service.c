@@ -438,53 +438,19 @@ pr_service_parse_query(GVariant *query, PrStoreQuery *out, GError **error)
 	return TRUE;
 }
 
-typedef struct {
-	GDBusMethodInvocation *invocation;
-	GPtrArray *messages;
-} ListReply;
-
-static void
-list_reply_free(ListReply *reply)
-{
-	g_clear_object(&reply->invocation);
-	g_clear_pointer(&reply->messages, g_ptr_array_unref);
-	g_free(reply);
-}
-
-/* The reply of a big folder is megabytes to build and serialise: in a worker thread too. */
-static void
-pr_service_list_reply_thread(GTask *task,
-			     gpointer source_object,
-			     gpointer task_data,
-			     GCancellable *cancellable)
-{
-	ListReply *reply = task_data;
-
-	g_dbus_method_invocation_return_value(
-		g_steal_pointer(&reply->invocation),
-		g_variant_new("(@a(ta{sv}))", pr_variant_message_list(reply->messages)));
-	g_task_return_boolean(task, TRUE);
-}
-
 static void
 pr_service_listed_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 {
 	g_autoptr(GDBusMethodInvocation) invocation = user_data;
-	g_autoptr(GTask) task = NULL;
+	g_autoptr(GPtrArray) messages = NULL;
 	g_autoptr(GError) error = NULL;
-	ListReply *reply;
 
-	reply = g_new0(ListReply, 1);
-	reply->messages = pr_store_list_messages_finish(PR_STORE(source), res, &error);
-	if (reply->messages == NULL) {
-		list_reply_free(reply);
+	messages = pr_store_list_messages_finish(PR_STORE(source), res, &error);
+	if (messages == NULL) {
 		g_dbus_method_invocation_return_gerror(invocation, error);
 		return;
 	}
-	reply->invocation = g_steal_pointer(&invocation);
-	task = g_task_new(source, NULL, NULL, NULL);
-	g_task_set_task_data(task, reply, (GDestroyNotify)list_reply_free);
-	g_task_run_in_thread(task, pr_service_list_reply_thread);
+	pr_variant_return_message_list(g_steal_pointer(&invocation), g_steal_pointer(&messages));
 }
 
 static gboolean

@@ -107,3 +107,43 @@ pr_variant_message_info(const PrStoreMessage *message)
 		g_variant_new_boolean(message->download == PR_STORE_DOWNLOAD_COMPLETE));
 	return g_variant_builder_end(&info);
 }
+
+typedef struct {
+	GDBusMethodInvocation *invocation;
+	GPtrArray *messages;
+} ListReply;
+
+static void
+list_reply_free(ListReply *reply)
+{
+	g_clear_object(&reply->invocation);
+	g_clear_pointer(&reply->messages, g_ptr_array_unref);
+	g_free(reply);
+}
+
+/* The reply of a big folder is megabytes to build and serialise: in a worker thread too. */
+static void
+pr_variant_list_reply_thread(GTask *task,
+			     gpointer source_object,
+			     gpointer task_data,
+			     GCancellable *cancellable)
+{
+	ListReply *reply = task_data;
+
+	g_dbus_method_invocation_return_value(
+		g_steal_pointer(&reply->invocation),
+		g_variant_new("(@a(ta{sv}))", pr_variant_message_list(reply->messages)));
+	g_task_return_boolean(task, TRUE);
+}
+
+void
+pr_variant_return_message_list(GDBusMethodInvocation *invocation, GPtrArray *messages)
+{
+	g_autoptr(GTask) task = g_task_new(NULL, NULL, NULL, NULL);
+	ListReply *reply = g_new0(ListReply, 1);
+
+	reply->invocation = invocation;
+	reply->messages = messages;
+	g_task_set_task_data(task, reply, (GDestroyNotify)list_reply_free);
+	g_task_run_in_thread(task, pr_variant_list_reply_thread);
+}

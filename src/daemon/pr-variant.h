@@ -4,6 +4,8 @@
  */
 #pragma once
 
+#include <gio/gio.h>
+
 #include "pr-store.h"
 
 G_BEGIN_DECLS
@@ -20,5 +22,9 @@ void pr_variant_add_message_keys(GVariantBuilder *builder, const PrStoreMessage 
 GVariant *pr_variant_message_info(const PrStoreMessage *message);
 /* "a(ta{sv})": the reply of ListMessages, floating. */
 GVariant *pr_variant_message_list(GPtrArray *messages);
+
+/* Answers ListMessages with @messages (taking both): the reply of a big folder is
+ * megabytes to build and serialise, so that happens in a worker thread. */
+void pr_variant_return_message_list(GDBusMethodInvocation *invocation, GPtrArray *messages);
 
 G_END_DECLS
