@@ -128,6 +128,36 @@ void pr_sync_expunge_deleted_async(PrSync *self,
 				   gpointer user_data);
 gboolean pr_sync_expunge_deleted_finish(PrSync *self, GAsyncResult *res, GError **error);
 
+/* Flag changes on the server (pr-sync-flags.c). */
+typedef struct {
+	guint changed;	     /* messages whose flags are now as asked */
+	GArray *conflicts;   /* guint64 ids left alone: another client changed them meanwhile */
+	gchar **unsupported; /* keywords a folder's PERMANENTFLAGS would not keep (not sent) */
+} PrSyncFlagsResult;
+
+void pr_sync_flags_result_free(PrSyncFlagsResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(PrSyncFlagsResult, pr_sync_flags_result_free)
+
+/* @flag as sent: a system flag (\Seen \Answered \Flagged \Deleted \Draft, in that
+ * spelling) or a keyword (an atom without "\"); InvalidArgument for anything else, \Recent
+ * included. */
+gchar *pr_sync_flag_normalize(const gchar *flag, GError **error);
+/* Adds @add and removes @remove (normalised flags) on the server for @ids (messages of
+ * this store, from any folders), then stores the flags the server reports and emits
+ * "messages-changed" per folder with the ids as changed. Errors: NotFound (an unknown id,
+ * or a folder whose UIDVALIDITY changed), InvalidArgument (a local message or a bad
+ * flag), the client's errors, StoreFailed. */
+void pr_sync_set_flags_async(PrSync *self,
+			     const guint64 *ids,
+			     gsize n_ids,
+			     const gchar *const *add,
+			     const gchar *const *remove,
+			     PrProgress *progress,
+			     GCancellable *cancellable,
+			     GAsyncReadyCallback callback,
+			     gpointer user_data);
+PrSyncFlagsResult *pr_sync_set_flags_finish(PrSync *self, GAsyncResult *res, GError **error);
+
 gboolean pr_sync_folder_strategy_from_string(const gchar *str, PrSyncFolderStrategy *strategy);
 gboolean pr_sync_subscription_strategy_from_string(const gchar *str,
 						   PrSyncSubscriptionStrategy *strategy);
