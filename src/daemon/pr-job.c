@@ -31,6 +31,11 @@ pr_job_free(PrJob *job)
 		g_free(job->folder.name);
 		g_free(job->folder.to);
 		break;
+	case PR_JOB_FLAGS:
+		g_clear_pointer(&job->flags.ids, g_array_unref);
+		g_strfreev(job->flags.add);
+		g_strfreev(job->flags.remove);
+		break;
 	case PR_JOB_CONNECT:
 	case PR_JOB_DISCONNECT:
 	default:

@@ -20,6 +20,7 @@ typedef enum {
 	PR_JOB_DISCONNECT, /* Disconnect */
 	PR_JOB_GET_MAIL,   /* GetMail (populate) */
 	PR_JOB_FOLDER,	   /* CreateFolder, RenameFolder, DeleteFolder on the server */
+	PR_JOB_FLAGS,	   /* SetFlags, DeleteMessages, UndeleteMessages on the server */
 } PrJobKind;
 
 typedef enum {
@@ -51,6 +52,12 @@ typedef struct {
 } PrJobFolder;
 
 typedef struct {
+	GArray *ids; /* guint64 */
+	gchar **add; /* normalised flags */
+	gchar **remove;
+} PrJobFlags;
+
+typedef struct {
 	PrJobKind kind;
 	PrOperation *operation;
 	gboolean background; /* no client waits for it: BackgroundSync */
@@ -61,6 +68,7 @@ typedef struct {
 		PrJobSync sync;
 		PrJobGetMail get_mail;
 		PrJobFolder folder;
+		PrJobFlags flags;
 	};
 } PrJob;
 

@@ -13,6 +13,7 @@
 #include "pr-daemon.h"
 #include "pr-dbus-generated.h"
 #include "pr-error.h"
+#include "pr-flags-request.h"
 #include "pr-folder-change.h"
 #include "pr-get-mail-request.h"
 #include "pr-options.h"
@@ -678,6 +679,75 @@ pr_service_handle_rename_folder(PrDBusImap4Service *iface,
 		user_data, invocation, PR_SYNC_FOLDER_CHANGE_RENAME, from, to, options);
 }
 
+/* Message flags ------------------------------------------------------------------------------ */
+
+static gboolean
+pr_service_set_flags(PrService *self,
+		     GDBusMethodInvocation *invocation,
+		     const gchar *kind,
+		     GVariant *ids,
+		     const gchar *const *add,
+		     const gchar *const *remove,
+		     GVariant *options)
+{
+	g_autoptr(PrFlagsRequest) request = NULL;
+	g_autoptr(GError) error = NULL;
+	PrJob *job;
+
+	request = pr_flags_request_new(self->store, ids, add, remove, options, &error);
+	if (request == NULL) {
+		g_dbus_method_invocation_return_gerror(invocation, error);
+		return TRUE;
+	}
+	/* TODO(offline): with offline-operations on, apply to the store and queue */
+	if (!pr_service_check_connected(self, invocation))
+		return TRUE;
+	job = pr_session_new_job(self->session, PR_JOB_FLAGS, kind);
+	job->flags.ids = g_steal_pointer(&request->ids);
+	job->flags.add = g_steal_pointer(&request->add);
+	job->flags.remove = g_steal_pointer(&request->remove);
+	pr_service_return_job(self, invocation, job);
+	return TRUE;
+}
+
+static gboolean
+pr_service_handle_set_flags(PrDBusImap4Service *iface,
+			    GDBusMethodInvocation *invocation,
+			    GVariant *ids,
+			    const gchar *const *add,
+			    const gchar *const *remove,
+			    GVariant *options,
+			    gpointer user_data)
+{
+	return pr_service_set_flags(user_data, invocation, "set-flags", ids, add, remove, options);
+}
+
+static gboolean
+pr_service_handle_delete_messages(PrDBusImap4Service *iface,
+				  GDBusMethodInvocation *invocation,
+				  GVariant *ids,
+				  GVariant *options,
+				  gpointer user_data)
+{
+	const gchar *const deleted[] = { "\\Deleted", NULL };
+	const gchar *const none[] = { NULL };
+
+	return pr_service_set_flags(user_data, invocation, "delete", ids, deleted, none, options);
+}
+
+static gboolean
+pr_service_handle_undelete_messages(PrDBusImap4Service *iface,
+				    GDBusMethodInvocation *invocation,
+				    GVariant *ids,
+				    GVariant *options,
+				    gpointer user_data)
+{
+	const gchar *const deleted[] = { "\\Deleted", NULL };
+	const gchar *const none[] = { NULL };
+
+	return pr_service_set_flags(user_data, invocation, "undelete", ids, none, deleted, options);
+}
+
 /* Not yet available ---------------------------------------------------------------------------- */
 
 static gboolean
@@ -820,21 +890,12 @@ pr_service_init(PrService *self)
 }
 
 static const gchar *const pr_service_unsupported[] = {
-	"handle-copy-messages",
-	"handle-move-messages",
-	"handle-delete-messages",
-	"handle-undelete-messages",
-	"handle-set-flags",
-	"handle-list-offline-operations",
-	"handle-cancel-offline-operations",
-	"handle-create-message",
-	"handle-create-reply",
-	"handle-create-forward",
-	"handle-create-forward-as-attachment",
-	"handle-create-receipt",
-	"handle-import-message",
-	"handle-queue-message",
-	"handle-send-queued",
+	"handle-copy-messages",		  "handle-move-messages",
+	"handle-list-offline-operations", "handle-cancel-offline-operations",
+	"handle-create-message",	  "handle-create-reply",
+	"handle-create-forward",	  "handle-create-forward-as-attachment",
+	"handle-create-receipt",	  "handle-import-message",
+	"handle-queue-message",		  "handle-send-queued",
 };
 
 PrService *
@@ -891,6 +952,9 @@ pr_service_new(PrDaemon *daemon, GDBusObjectManagerServer *manager, const gchar 
 	PR_HANDLE("handle-create-folder", pr_service_handle_create_folder);
 	PR_HANDLE("handle-rename-folder", pr_service_handle_rename_folder);
 	PR_HANDLE("handle-delete-folder", pr_service_handle_delete_folder);
+	PR_HANDLE("handle-set-flags", pr_service_handle_set_flags);
+	PR_HANDLE("handle-delete-messages", pr_service_handle_delete_messages);
+	PR_HANDLE("handle-undelete-messages", pr_service_handle_undelete_messages);
 #undef PR_HANDLE
 	for (guint i = 0; i < G_N_ELEMENTS(pr_service_unsupported); i++)
 		g_signal_connect(self->iface,

@@ -565,6 +565,7 @@ pr_session_connected(PrSession *self, PrJob *job)
 	case PR_JOB_SYNC:
 	case PR_JOB_DISCONNECT:
 	case PR_JOB_FOLDER:
+	case PR_JOB_FLAGS:
 	default:
 		g_assert_not_reached();
 	}
@@ -806,6 +807,53 @@ pr_session_change_folder(PrSession *self, PrJob *job)
 				    job_call_new(self, job));
 }
 
+/* Flags on the server ------------------------------------------------------------------------ */
+
+static void
+pr_session_flags_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
+{
+	g_autoptr(JobCall) call = user_data;
+	g_autoptr(PrSyncFlagsResult) result = NULL;
+	g_autoptr(GError) error = NULL;
+	const gchar *const empty[] = { NULL };
+	PrOperation *operation = call->job->operation;
+
+	result = pr_sync_set_flags_finish(PR_SYNC(source), res, &error);
+	if (result == NULL) {
+		pr_session_finish(call->self, call->job, g_steal_pointer(&error));
+		return;
+	}
+	pr_operation_set_result_value(operation, "changed", g_variant_new_uint32(result->changed));
+	pr_operation_set_result_value(operation, "conflicts", pr_variant_ids(result->conflicts));
+	pr_operation_set_result_value(
+		operation,
+		"unsupported-flags",
+		g_variant_new_strv(result->unsupported != NULL
+					   ? (const gchar *const *)result->unsupported
+					   : empty,
+				   -1));
+	pr_session_finish(call->self, call->job, NULL);
+}
+
+static void
+pr_session_set_flags(PrSession *self, PrJob *job)
+{
+	if (self->client == NULL || self->sync == NULL) {
+		/* TODO(offline): queue the change instead */
+		pr_session_finish(self, job, pr_session_not_connected_error());
+		return;
+	}
+	pr_sync_set_flags_async(self->sync,
+				(const guint64 *)job->flags.ids->data,
+				job->flags.ids->len,
+				(const gchar *const *)job->flags.add,
+				(const gchar *const *)job->flags.remove,
+				pr_job_get_progress(job),
+				pr_job_get_cancellable(job),
+				pr_session_flags_done_cb,
+				job_call_new(self, job));
+}
+
 /* Running jobs ------------------------------------------------------------------------------- */
 
 static void
@@ -830,6 +878,9 @@ pr_session_run_cb(PrJob *job, PrJobLane lane, gpointer user_data)
 		return;
 	case PR_JOB_FOLDER:
 		pr_session_change_folder(self, job);
+		return;
+	case PR_JOB_FLAGS:
+		pr_session_set_flags(self, job);
 		return;
 	default:
 		g_assert_not_reached();
