@@ -15,8 +15,8 @@ tests/servers/with-dovecot:
 
 The tests run in name order on one account, "ctltest": add, set, connect (also --stay and
 --until-disconnect), sync (also --background), wait, folders (subscribe, mkdir, rename,
-rmdir), read, fetch, watch (new mail as it arrives), disconnect, remove. The password only
-ever goes through --password-stdin.
+rmdir), read, flags (flag, delete, undelete), fetch, watch (new mail as it arrives),
+disconnect, remove. The password only ever goes through --password-stdin.
 """
 
 import base64
@@ -158,6 +158,15 @@ def server_uids(m, raw, criteria="ALL"):
     typ, data = m.uid("SEARCH", criteria)
     assert typ == "OK", data
     return [int(u) for u in data[0].split()]
+
+
+def server_flags(m, uid):
+    """The flags of INBOX message @uid on the server, without \\Recent."""
+    m.select("INBOX", readonly=True)
+    typ, data = m.uid("FETCH", str(uid), "(FLAGS)")
+    assert typ == "OK", data
+    flags = re.search(rb"FLAGS \(([^)]*)\)", data[0]).group(1).decode().split()
+    return {f for f in flags if f.lower() != "\\recent"}
 
 
 def server_body(m, uid):
@@ -710,6 +719,43 @@ class Ctl(unittest.TestCase):
         self.assertEqual(info["id"], entry["id"])
         self.assertEqual(info["folder"], "INBOX")
         self.assertIs(info["complete"], True)
+
+    def test_72_flag_delete_undelete(self):
+        first, second = self.inbox("--limit", "2")
+        before = {m["uid"]: server_flags(self.imap, m["uid"]) for m in (first, second)}
+        doc = ctl_json(self, *svc("flag", str(first["id"]), str(second["id"]), "--add",
+                                  "\\Flagged", "--add", "$Ctl", "--remove", "\\Answered"))
+        self.assertOperationSucceeded(doc, "set-flags")
+        self.assertEqual(doc["result"]["changed"], 2)
+        self.assertEqual(doc["result"]["conflicts"], [])
+        self.assertEqual(doc["result"]["unsupported-flags"], [])
+        for m in (first, second):
+            want = (before[m["uid"]] - {"\\Answered"}) | {"\\Flagged", "$Ctl"}
+            self.assertEqual(server_flags(self.imap, m["uid"]), want)
+        listed = {m["id"]: set(m["flags"]) for m in self.inbox("--limit", "2")}
+        self.assertEqual(listed[first["id"]], server_flags(self.imap, first["uid"]))
+
+        doc = ctl_json(self, *svc("delete", str(first["id"])))
+        self.assertOperationSucceeded(doc, "delete")
+        self.assertEqual(doc["result"]["changed"], 1)
+        self.assertIn("\\Deleted", server_flags(self.imap, first["uid"]))
+        self.assertNotIn("\\Deleted", server_flags(self.imap, second["uid"]))
+        doc = ctl_json(self, *svc("undelete", str(first["id"])))
+        self.assertOperationSucceeded(doc, "undelete")
+        self.assertNotIn("\\Deleted", server_flags(self.imap, first["uid"]))
+
+        r = ctl(*svc("flag", str(first["id"]), "--remove", "\\Flagged", "--remove", "$Ctl"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("Changed 1 message.", r.stdout)
+        self.assertEqual(server_flags(self.imap, first["uid"]),
+                         before[first["uid"]] - {"\\Answered"})
+
+        for args in (("flag",), ("flag", str(first["id"])), ("delete",), ("undelete", "x")):
+            with self.subTest(args=args):
+                self.assertEqual(ctl(*svc(*args)).returncode, 2)
+        self.assertFails(ctl(*svc("flag", str(first["id"]), "--add", "\\Recent")),
+                         "InvalidArgument")
+        self.assertFails(ctl(*svc("delete", str(2 ** 62))), "NotFound")
 
     def test_75_fetch_show_equals_maildir(self):
         self.assertTrue(MAILDIR, "with-dovecot sets PR_TEST_MAILDIR")
