@@ -13,12 +13,10 @@
 #include "pr-daemon.h"
 #include "pr-dbus-generated.h"
 #include "pr-error.h"
-#include "pr-flags-request.h"
-#include "pr-folder-change.h"
 #include "pr-get-mail-request.h"
 #include "pr-options.h"
 #include "pr-secrets.h"
-#include "pr-service.h"
+#include "pr-service-private.h"
 #include "pr-session.h"
 #include "pr-settings.h"
 #include "pr-store.h"
@@ -30,24 +28,11 @@
  * runs it and reports through the job's operation.
  */
 
-struct _PrService {
-	GObject parent_instance;
-	PrDaemon *daemon; /* unowned: the daemon owns us */
-	GDBusObjectManagerServer *manager;
-	gchar *id;
-	gchar *path;
-	PrDBusObjectSkeleton *object;
-	PrDBusImap4Service *iface;
-	GSettings *settings;
-	PrStore *store;
-	PrSession *session;
-};
-
 G_DEFINE_TYPE(PrService, pr_service, G_TYPE_OBJECT)
 
 /* Method helpers ----------------------------------------------------------------------------- */
 
-static gboolean
+gboolean
 pr_service_check_no_options(GDBusMethodInvocation *invocation, GVariant *options)
 {
 	g_autoptr(GError) error = NULL;
@@ -58,7 +43,7 @@ pr_service_check_no_options(GDBusMethodInvocation *invocation, GVariant *options
 	return FALSE;
 }
 
-static gboolean
+gboolean
 pr_service_check_connected(PrService *self, GDBusMethodInvocation *invocation)
 {
 	if (pr_session_is_connected(self->session))
@@ -72,7 +57,7 @@ pr_service_check_connected(PrService *self, GDBusMethodInvocation *invocation)
 }
 
 /* Queues @job and answers the call with its operation's path. */
-static void
+void
 pr_service_return_job(PrService *self, GDBusMethodInvocation *invocation, PrJob *job)
 {
 	g_dbus_method_invocation_return_value(
@@ -81,7 +66,7 @@ pr_service_return_job(PrService *self, GDBusMethodInvocation *invocation, PrJob 
 }
 
 /* An operation for work that is done by the time the call returns. */
-static void
+void
 pr_service_return_done(PrService *self,
 		       GDBusMethodInvocation *invocation,
 		       const gchar *kind,
@@ -553,201 +538,6 @@ pr_service_handle_get_mail(PrDBusImap4Service *iface,
 	return TRUE;
 }
 
-/* Subscriptions and folders ------------------------------------------------------------------- */
-
-static gboolean
-pr_service_set_subscribed(PrService *self,
-			  GDBusMethodInvocation *invocation,
-			  const gchar *name,
-			  GVariant *options,
-			  gboolean subscribed)
-{
-	g_autoptr(PrStoreFolder) folder = NULL;
-	g_autoptr(GError) error = NULL;
-
-	if (!pr_service_check_no_options(invocation, options))
-		return TRUE;
-	folder = pr_store_get_folder(self->store, name, &error);
-	if (folder == NULL) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	if (folder->subscribed != subscribed) {
-		folder->subscribed = subscribed;
-		if (!pr_store_save_folder(self->store, folder, &error)) {
-			g_dbus_method_invocation_return_gerror(invocation, error);
-			return TRUE;
-		}
-		pr_dbus_imap4_service_emit_folders_changed(self->iface);
-	}
-	pr_service_return_done(self, invocation, subscribed ? "subscribe" : "unsubscribe", NULL);
-	return TRUE;
-}
-
-static gboolean
-pr_service_handle_subscribe(PrDBusImap4Service *iface,
-			    GDBusMethodInvocation *invocation,
-			    const gchar *folder,
-			    GVariant *options,
-			    gpointer user_data)
-{
-	return pr_service_set_subscribed(user_data, invocation, folder, options, TRUE);
-}
-
-static gboolean
-pr_service_handle_unsubscribe(PrDBusImap4Service *iface,
-			      GDBusMethodInvocation *invocation,
-			      const gchar *folder,
-			      GVariant *options,
-			      gpointer user_data)
-{
-	return pr_service_set_subscribed(user_data, invocation, folder, options, FALSE);
-}
-
-static gboolean
-pr_service_change_folder(PrService *self,
-			 GDBusMethodInvocation *invocation,
-			 PrSyncFolderChange change,
-			 const gchar *name,
-			 const gchar *to,
-			 GVariant *options)
-{
-	const gchar *kind = change == PR_SYNC_FOLDER_CHANGE_CREATE   ? "create-folder"
-			    : change == PR_SYNC_FOLDER_CHANGE_RENAME ? "rename-folder"
-								     : "delete-folder";
-	g_autoptr(GError) error = NULL;
-	gboolean local = FALSE;
-	PrJob *job;
-
-	if (!pr_service_check_no_options(invocation, options))
-		return TRUE;
-	if (!pr_folder_change_check(self->store, change, name, to, &local, &error)) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	if (local) {
-		if (!pr_folder_change_apply_local(self->store, change, name, to, &error)) {
-			g_dbus_method_invocation_return_gerror(invocation, error);
-			return TRUE;
-		}
-		pr_dbus_imap4_service_emit_folders_changed(self->iface);
-		pr_service_return_done(self, invocation, kind, NULL);
-		return TRUE;
-	}
-	/* a server folder changes in a job: the commands, then a tree sync */
-	if (!pr_service_check_connected(self, invocation))
-		return TRUE;
-	job = pr_session_new_job(self->session, PR_JOB_FOLDER, kind);
-	job->folder.action = change;
-	job->folder.name = g_strdup(name);
-	job->folder.to = g_strdup(to);
-	pr_service_return_job(self, invocation, job);
-	return TRUE;
-}
-
-static gboolean
-pr_service_handle_create_folder(PrDBusImap4Service *iface,
-				GDBusMethodInvocation *invocation,
-				const gchar *name,
-				GVariant *options,
-				gpointer user_data)
-{
-	return pr_service_change_folder(
-		user_data, invocation, PR_SYNC_FOLDER_CHANGE_CREATE, name, NULL, options);
-}
-
-static gboolean
-pr_service_handle_delete_folder(PrDBusImap4Service *iface,
-				GDBusMethodInvocation *invocation,
-				const gchar *name,
-				GVariant *options,
-				gpointer user_data)
-{
-	return pr_service_change_folder(
-		user_data, invocation, PR_SYNC_FOLDER_CHANGE_DELETE, name, NULL, options);
-}
-
-static gboolean
-pr_service_handle_rename_folder(PrDBusImap4Service *iface,
-				GDBusMethodInvocation *invocation,
-				const gchar *from,
-				const gchar *to,
-				GVariant *options,
-				gpointer user_data)
-{
-	return pr_service_change_folder(
-		user_data, invocation, PR_SYNC_FOLDER_CHANGE_RENAME, from, to, options);
-}
-
-/* Message flags ------------------------------------------------------------------------------ */
-
-static gboolean
-pr_service_set_flags(PrService *self,
-		     GDBusMethodInvocation *invocation,
-		     const gchar *kind,
-		     GVariant *ids,
-		     const gchar *const *add,
-		     const gchar *const *remove,
-		     GVariant *options)
-{
-	g_autoptr(PrFlagsRequest) request = NULL;
-	g_autoptr(GError) error = NULL;
-	PrJob *job;
-
-	request = pr_flags_request_new(self->store, ids, add, remove, options, &error);
-	if (request == NULL) {
-		g_dbus_method_invocation_return_gerror(invocation, error);
-		return TRUE;
-	}
-	/* TODO(offline): with offline-operations on, apply to the store and queue */
-	if (!pr_service_check_connected(self, invocation))
-		return TRUE;
-	job = pr_session_new_job(self->session, PR_JOB_FLAGS, kind);
-	job->flags.ids = g_steal_pointer(&request->ids);
-	job->flags.add = g_steal_pointer(&request->add);
-	job->flags.remove = g_steal_pointer(&request->remove);
-	pr_service_return_job(self, invocation, job);
-	return TRUE;
-}
-
-static gboolean
-pr_service_handle_set_flags(PrDBusImap4Service *iface,
-			    GDBusMethodInvocation *invocation,
-			    GVariant *ids,
-			    const gchar *const *add,
-			    const gchar *const *remove,
-			    GVariant *options,
-			    gpointer user_data)
-{
-	return pr_service_set_flags(user_data, invocation, "set-flags", ids, add, remove, options);
-}
-
-static gboolean
-pr_service_handle_delete_messages(PrDBusImap4Service *iface,
-				  GDBusMethodInvocation *invocation,
-				  GVariant *ids,
-				  GVariant *options,
-				  gpointer user_data)
-{
-	const gchar *const deleted[] = { "\\Deleted", NULL };
-	const gchar *const none[] = { NULL };
-
-	return pr_service_set_flags(user_data, invocation, "delete", ids, deleted, none, options);
-}
-
-static gboolean
-pr_service_handle_undelete_messages(PrDBusImap4Service *iface,
-				    GDBusMethodInvocation *invocation,
-				    GVariant *ids,
-				    GVariant *options,
-				    gpointer user_data)
-{
-	const gchar *const deleted[] = { "\\Deleted", NULL };
-	const gchar *const none[] = { NULL };
-
-	return pr_service_set_flags(user_data, invocation, "undelete", ids, none, deleted, options);
-}
-
 /* Not yet available ---------------------------------------------------------------------------- */
 
 static gboolean
@@ -947,15 +737,9 @@ pr_service_new(PrDaemon *daemon, GDBusObjectManagerServer *manager, const gchar 
 	PR_HANDLE("handle-list-messages", pr_service_handle_list_messages);
 	PR_HANDLE("handle-get-message", pr_service_handle_get_message);
 	PR_HANDLE("handle-get-mail", pr_service_handle_get_mail);
-	PR_HANDLE("handle-subscribe", pr_service_handle_subscribe);
-	PR_HANDLE("handle-unsubscribe", pr_service_handle_unsubscribe);
-	PR_HANDLE("handle-create-folder", pr_service_handle_create_folder);
-	PR_HANDLE("handle-rename-folder", pr_service_handle_rename_folder);
-	PR_HANDLE("handle-delete-folder", pr_service_handle_delete_folder);
-	PR_HANDLE("handle-set-flags", pr_service_handle_set_flags);
-	PR_HANDLE("handle-delete-messages", pr_service_handle_delete_messages);
-	PR_HANDLE("handle-undelete-messages", pr_service_handle_undelete_messages);
 #undef PR_HANDLE
+	pr_service_connect_folder_methods(self);
+	pr_service_connect_message_methods(self);
 	for (guint i = 0; i < G_N_ELEMENTS(pr_service_unsupported); i++)
 		g_signal_connect(self->iface,
 				 pr_service_unsupported[i],

@@ -10,62 +10,14 @@
 #include "pr-error.h"
 #include "pr-job-queue.h"
 #include "pr-online.h"
-#include "pr-session.h"
+#include "pr-session-private.h"
 #include "pr-settings.h"
 #include "pr-sync.h"
 #include "pr-variant.h"
 
-struct _PrSession {
-	GObject parent_instance;
-	PrDaemon *daemon; /* unowned: it outlives every service */
-	gchar *id;
-	gchar *path;
-	GSettings *settings;
-	PrStore *store;
-	PrDBusImap4Service *iface;
-	PrConnector *connector;
-	PrJobQueue *queue;
-	PrOnline *online;
-	PrImapClient *client; /* logged in, or NULL */
-	PrSync *sync;
-	PrJob *connecting; /* the job the main connection opens for */
-	PrImapClient *reader_client;
-	PrSync *reader_sync;
-	gboolean reader_opening;
-	PrOperation *stay_online; /* ConnectAndSync("disconnect"): until the connection ends */
-	gboolean sync_dirty;	  /* sync settings changed: the next sync uses the new ones */
-	gboolean removed;
-};
-
 G_DEFINE_TYPE(PrSession, pr_session, G_TYPE_OBJECT)
 
-/* What a callback needs: the session (owned) and its job. */
-typedef struct {
-	PrSession *self;
-	PrJob *job;
-} JobCall;
-
-static JobCall *
-job_call_new(PrSession *self, PrJob *job)
-{
-	JobCall *call = g_new0(JobCall, 1);
-	call->self = g_object_ref(self);
-	call->job = job;
-	return call;
-}
-
-static void
-job_call_free(JobCall *call)
-{
-	g_object_unref(call->self);
-	g_free(call);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(JobCall, job_call_free)
-
 static void pr_session_connected(PrSession *self, PrJob *job);
-static void pr_session_disconnect(PrSession *self, PrJob *job);
-static void pr_session_fetch_on(PrSession *self, PrSync *sync, PrJob *job);
 
 /* What the service object shows ----------------------------------------------------------- */
 
@@ -113,7 +65,7 @@ pr_session_folders_changed_cb(PrSync *sync, gpointer user_data)
 	pr_dbus_imap4_service_emit_folders_changed(self->iface);
 }
 
-static void
+void
 pr_session_messages_changed_cb(PrSync *sync,
 			       const gchar *folder,
 			       GArray *added,
@@ -155,7 +107,7 @@ pr_session_stage_cb(PrConnector *connector, const gchar *stage, gpointer user_da
 
 /* The connection ----------------------------------------------------------------------------- */
 
-static PrSync *
+PrSync *
 pr_session_new_sync(PrSession *self, PrImapClient *client)
 {
 	g_autoptr(PrAccountConfig) config = pr_account_config_new_from_settings(self->settings);
@@ -187,20 +139,6 @@ pr_session_make_sync(PrSession *self)
 	g_signal_connect(
 		self->sync, "messages-changed", G_CALLBACK(pr_session_messages_changed_cb), self);
 	g_signal_connect(self->sync, "new-mail", G_CALLBACK(pr_session_new_mail_cb), self);
-}
-
-static void
-pr_session_stop_reader(PrSession *self)
-{
-	self->reader_opening = FALSE;
-	if (self->reader_client == NULL)
-		return;
-	g_signal_handlers_disconnect_by_data(self->reader_client, self);
-	if (self->reader_sync != NULL)
-		g_signal_handlers_disconnect_by_data(self->reader_sync, self);
-	pr_imap_client_logout_async(self->reader_client, NULL, NULL, NULL);
-	g_clear_object(&self->reader_sync);
-	g_clear_object(&self->reader_client);
 }
 
 static void
@@ -264,7 +202,7 @@ pr_session_client_closed_cb(PrImapClient *client, GError *error, gpointer user_d
 
 /* Ending jobs ------------------------------------------------------------------------------- */
 
-static void
+void
 pr_session_finish(PrSession *self, PrJob *job, GError *error)
 {
 	pr_job_queue_finish(self->queue, job, error);
@@ -308,7 +246,7 @@ pr_session_queue_idle_cb(PrJobQueue *queue, gpointer user_data)
 	pr_online_quiet(PR_SESSION(user_data)->online);
 }
 
-static GError *
+GError *
 pr_session_not_connected_error(void)
 {
 	return g_error_new_literal(PR_ERROR, PR_ERROR_NOT_CONNECTED, _("Not connected"));
@@ -634,7 +572,7 @@ pr_session_expunged_cb(GObject *source, GAsyncResult *res, gpointer user_data)
 	pr_session_logout(self, call->job);
 }
 
-static void
+void
 pr_session_disconnect(PrSession *self, PrJob *job)
 {
 	g_autoptr(PrAccountConfig) config = NULL;
@@ -660,198 +598,6 @@ pr_session_disconnect(PrSession *self, PrJob *job)
 		return;
 	}
 	pr_session_logout(self, job);
-}
-
-/* GetMail (populate) ------------------------------------------------------------------------ */
-
-static void
-pr_session_fetch_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	PrSession *self = call->self;
-	PrJob *job = call->job;
-	g_autoptr(GArray) fetched = NULL;
-	g_autoptr(GError) error = NULL;
-
-	if (!pr_sync_fetch_bodies_finish(PR_SYNC(source), res, &fetched, &error)) {
-		pr_session_finish(self, job, g_steal_pointer(&error));
-		return;
-	}
-	pr_operation_set_result_value(job->operation, "ids", pr_variant_ids(fetched));
-	if (job->get_mail.disconnect_after && self->client != NULL) {
-		/* connect-and-disconnect: the same job goes on as a disconnect */
-		pr_session_disconnect(self, job);
-		return;
-	}
-	pr_session_finish(self, job, NULL);
-}
-
-/* Downloads @job's bodies over @sync's connection (the main one or the reader). */
-static void
-pr_session_fetch_on(PrSession *self, PrSync *sync, PrJob *job)
-{
-	pr_progress_set_stage(pr_job_get_progress(job), "fetching");
-	pr_sync_fetch_bodies_async(sync,
-				   (const guint64 *)job->get_mail.ids->data,
-				   job->get_mail.ids->len,
-				   pr_job_get_progress(job),
-				   pr_job_get_cancellable(job),
-				   pr_session_fetch_cb,
-				   job_call_new(self, job));
-}
-
-/* Reading beside a background sync ---------------------------------------------------------- */
-
-static void
-pr_session_reader_closed_cb(PrImapClient *client, GError *error, gpointer user_data)
-{
-	PrSession *self = PR_SESSION(user_data);
-
-	if (client != self->reader_client)
-		return;
-	g_signal_handlers_disconnect_by_data(client, self);
-	if (self->reader_sync != NULL)
-		g_signal_handlers_disconnect_by_data(self->reader_sync, self);
-	g_clear_object(&self->reader_sync);
-	g_clear_object(&self->reader_client);
-}
-
-static void
-pr_session_reader_opened_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	PrSession *self = call->self;
-	g_autoptr(PrImapClient) client = NULL;
-	g_autoptr(GError) error = NULL;
-
-	client = pr_connector_open_finish(PR_CONNECTOR(source), res, &error);
-	if (client != NULL && !self->reader_opening) {
-		/* the account disconnected meanwhile */
-		pr_imap_client_close(client);
-		g_clear_object(&client);
-		error = pr_session_not_connected_error();
-	}
-	self->reader_opening = FALSE;
-	if (client == NULL) {
-		pr_session_finish(self, call->job, g_steal_pointer(&error));
-		return;
-	}
-	self->reader_client = g_steal_pointer(&client);
-	g_signal_connect(
-		self->reader_client, "closed", G_CALLBACK(pr_session_reader_closed_cb), self);
-	self->reader_sync = pr_session_new_sync(self, self->reader_client);
-	g_signal_connect(self->reader_sync,
-			 "messages-changed",
-			 G_CALLBACK(pr_session_messages_changed_cb),
-			 self);
-	pr_session_fetch_on(self, self->reader_sync, call->job);
-}
-
-/* Read-only work (downloading bodies) does not wait for a long background sync: it runs on
- * its own connection, opened on demand and kept until the account disconnects. */
-static void
-pr_session_read(PrSession *self, PrJob *job)
-{
-	if (self->reader_sync != NULL) {
-		pr_session_fetch_on(self, self->reader_sync, job);
-		return;
-	}
-	if (self->reader_opening) {
-		/* a login on it is under way for another job: keep order simple, wait */
-		pr_session_finish(self,
-				  job,
-				  g_error_new_literal(PR_ERROR,
-						      PR_ERROR_BUSY,
-						      _("The second connection is still opening")));
-		return;
-	}
-	self->reader_opening = TRUE;
-	pr_connector_open_async(self->connector,
-				PR_CONNECTOR_FLAG_NONE,
-				pr_job_get_cancellable(job),
-				pr_session_reader_opened_cb,
-				job_call_new(self, job));
-}
-
-/* Folders on the server ---------------------------------------------------------------------- */
-
-static void
-pr_session_folder_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	g_autoptr(GError) error = NULL;
-
-	if (!pr_sync_change_folder_finish(PR_SYNC(source), res, &error)) {
-		pr_session_finish(call->self, call->job, g_steal_pointer(&error));
-		return;
-	}
-	pr_session_finish(call->self, call->job, NULL);
-}
-
-static void
-pr_session_change_folder(PrSession *self, PrJob *job)
-{
-	if (self->client == NULL || self->sync == NULL) {
-		pr_session_finish(self, job, pr_session_not_connected_error());
-		return;
-	}
-	/* a change sent to the server cannot be taken back by cancelling */
-	pr_operation_set_cancelable(job->operation, FALSE);
-	pr_sync_change_folder_async(self->sync,
-				    job->folder.action,
-				    job->folder.name,
-				    job->folder.to,
-				    pr_job_get_progress(job),
-				    pr_job_get_cancellable(job),
-				    pr_session_folder_done_cb,
-				    job_call_new(self, job));
-}
-
-/* Flags on the server ------------------------------------------------------------------------ */
-
-static void
-pr_session_flags_done_cb(GObject *source, GAsyncResult *res, gpointer user_data)
-{
-	g_autoptr(JobCall) call = user_data;
-	g_autoptr(PrSyncFlagsResult) result = NULL;
-	g_autoptr(GError) error = NULL;
-	const gchar *const empty[] = { NULL };
-	PrOperation *operation = call->job->operation;
-
-	result = pr_sync_set_flags_finish(PR_SYNC(source), res, &error);
-	if (result == NULL) {
-		pr_session_finish(call->self, call->job, g_steal_pointer(&error));
-		return;
-	}
-	pr_operation_set_result_value(operation, "changed", g_variant_new_uint32(result->changed));
-	pr_operation_set_result_value(operation, "conflicts", pr_variant_ids(result->conflicts));
-	pr_operation_set_result_value(
-		operation,
-		"unsupported-flags",
-		g_variant_new_strv(result->unsupported != NULL
-					   ? (const gchar *const *)result->unsupported
-					   : empty,
-				   -1));
-	pr_session_finish(call->self, call->job, NULL);
-}
-
-static void
-pr_session_set_flags(PrSession *self, PrJob *job)
-{
-	if (self->client == NULL || self->sync == NULL) {
-		/* TODO(offline): queue the change instead */
-		pr_session_finish(self, job, pr_session_not_connected_error());
-		return;
-	}
-	pr_sync_set_flags_async(self->sync,
-				(const guint64 *)job->flags.ids->data,
-				job->flags.ids->len,
-				(const gchar *const *)job->flags.add,
-				(const gchar *const *)job->flags.remove,
-				pr_job_get_progress(job),
-				pr_job_get_cancellable(job),
-				pr_session_flags_done_cb,
-				job_call_new(self, job));
 }
 
 /* Running jobs ------------------------------------------------------------------------------- */
