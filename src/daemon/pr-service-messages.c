@@ -53,6 +53,9 @@ pr_service_handle_set_flags(PrDBusImap4Service *iface,
 	return pr_service_set_flags(user_data, invocation, "set-flags", ids, add, remove, options);
 }
 
+static const gchar *const pr_service_deleted[] = { "\\Deleted", NULL };
+static const gchar *const pr_service_no_flags[] = { NULL };
+
 static gboolean
 pr_service_handle_delete_messages(PrDBusImap4Service *iface,
 				  GDBusMethodInvocation *invocation,
@@ -60,10 +63,13 @@ pr_service_handle_delete_messages(PrDBusImap4Service *iface,
 				  GVariant *options,
 				  gpointer user_data)
 {
-	const gchar *const deleted[] = { "\\Deleted", NULL };
-	const gchar *const none[] = { NULL };
-
-	return pr_service_set_flags(user_data, invocation, "delete", ids, deleted, none, options);
+	return pr_service_set_flags(user_data,
+				    invocation,
+				    "delete",
+				    ids,
+				    pr_service_deleted,
+				    pr_service_no_flags,
+				    options);
 }
 
 static gboolean
@@ -73,10 +79,13 @@ pr_service_handle_undelete_messages(PrDBusImap4Service *iface,
 				    GVariant *options,
 				    gpointer user_data)
 {
-	const gchar *const deleted[] = { "\\Deleted", NULL };
-	const gchar *const none[] = { NULL };
-
-	return pr_service_set_flags(user_data, invocation, "undelete", ids, none, deleted, options);
+	return pr_service_set_flags(user_data,
+				    invocation,
+				    "undelete",
+				    ids,
+				    pr_service_no_flags,
+				    pr_service_deleted,
+				    options);
 }
 
 void
